@@ -1,0 +1,120 @@
+"""Configuration: one class per environment, read from the environment when the app is built.
+
+Nothing here reads `os.environ` at import time: each class reads it in `__init__`, so tests and
+the CLI can set variables before calling `create_app()`. See docs/configuration.md for the table.
+"""
+
+import os
+from datetime import timedelta
+
+DEFAULT_SECRET_KEY = "casebridge-development-key-not-secret"  # noqa: S105 (refused in production)
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        # Relative SQLite paths are resolved inside the instance folder by Flask-SQLAlchemy.
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL", "sqlite:///casebridge.db")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.UPLOAD_FOLDER = env.get("UPLOAD_FOLDER", "")  # empty: <instance>/uploads
+        self.MAX_ATTACHMENTS = 5
+        self.MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+        # The whole request may carry five full attachments plus the form itself.
+        self.MAX_CONTENT_LENGTH = self.MAX_ATTACHMENTS * self.MAX_ATTACHMENT_BYTES + 1024 * 1024
+        self.MAX_FORM_MEMORY_SIZE = 1024 * 1024
+
+        self.PORTAL_NAME = env.get("PORTAL_NAME", "Casebridge")
+        self.PORTAL_TIMEZONE = env.get("PORTAL_TIMEZONE", "Europe/London")
+        self.PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 14))
+        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_HOURS", 12))
+
+        self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
+        self.LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
+        self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
+        self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+        self.RATELIMIT_HEADERS_ENABLED = True
+
+        self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+
+        self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")
+        self.MAIL_PORT = _env_int("MAIL_PORT", 25)
+        self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+        self.MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME")
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
+        self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Casebridge <support@casebridge.local>")
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    """Used by the test suite: a throwaway database, no CSRF or rate limits unless a test turns them on."""
+
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+        self.WTF_CSRF_ENABLED = False
+        self.RATELIMIT_ENABLED = False
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    """Refuses to start without a real secret key and a real database."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 32:
+            raise RuntimeError("Set SECRET_KEY to a random value of at least 32 characters in production.")
+        if "DATABASE_URL" not in os.environ:
+            raise RuntimeError("Set DATABASE_URL in production (postgresql+psycopg://user:pass@host/db).")
+        self.SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PREFERRED_URL_SCHEME = "https"
+        self.RATELIMIT_STORAGE_URI = os.environ.get(
+            "RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Build the settings for `name`, or for CASEBRIDGE_ENV (default: development)."""
+    name = name or os.environ.get("CASEBRIDGE_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"Unknown CASEBRIDGE_ENV {name!r}; use one of {', '.join(CONFIGS)}.") from None

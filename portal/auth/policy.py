@@ -1,0 +1,159 @@
+"""THE permissions policy: who may see and do what with a case (DESIGN.md §4).
+
+Every rule about access lives here. Views call the `require_*` twins, templates call the `can_*`
+predicates through a context processor, and every list of cases starts from `visible_cases(user)`.
+
+A case the user may not see is reported as missing (404), so references cannot be probed; a
+visible case with a forbidden action is a 403.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from werkzeug.exceptions import Forbidden, NotFound
+
+from portal.extensions import db
+from portal.models import Account, Case, Role, Status, User
+
+_SEES_EVERYTHING = frozenset({Role.TEAM_LEAD, Role.EXECUTIVE, Role.ADMIN})
+
+
+def visible_cases(user: User) -> sa.Select:
+    """The one query every list of cases is built from: `select(Case)` limited to what `user` may see.
+
+    Customers see their account's cases (only their own when the account restricts them);
+    account managers see their accounts' cases and any case assigned to them; team leads,
+    executives and admins see every case. Inactive users see nothing.
+    """
+    query = sa.select(Case)
+    if not user.active:
+        return query.where(sa.false())
+    if user.role == Role.CUSTOMER:
+        restricted = sa.select(Account.restrict_to_requester).where(Account.id == user.account_id)
+        return query.where(
+            Case.account_id == user.account_id,
+            sa.or_(Case.requester_id == user.id, sa.not_(restricted.scalar_subquery())),
+        )
+    if user.role == Role.ACCOUNT_MANAGER:
+        own_accounts = sa.select(Account.id).where(Account.manager_id == user.id)
+        return query.where(sa.or_(Case.account_id.in_(own_accounts), Case.assignee_id == user.id))
+    if user.role in _SEES_EVERYTHING:
+        return query
+    return query.where(sa.false())
+
+
+def manages_account(user: User, case: Case) -> bool:
+    return user.role == Role.ACCOUNT_MANAGER and case.account.manager_id == user.id
+
+
+def can_view_case(user: User, case: Case) -> bool:
+    if not user.active:
+        return False
+    if user.role == Role.CUSTOMER:
+        if case.account_id != user.account_id:
+            return False
+        return case.requester_id == user.id or not case.account.restrict_to_requester
+    if user.role == Role.ACCOUNT_MANAGER:
+        return manages_account(user, case) or case.assignee_id == user.id
+    return user.role in _SEES_EVERYTHING
+
+
+def can_see_internal(user: User, case: Case) -> bool:
+    """Internal notes: staff who can see the case. Never a customer."""
+    return user.is_staff and can_view_case(user, case)
+
+
+def can_submit_case(user: User) -> bool:
+    return user.active and user.role == Role.CUSTOMER and user.account_id is not None
+
+
+def can_reply(user: User, case: Case) -> bool:
+    """Public replies: customers on their open (or resolved, which reopens) cases; staff as the table says.
+
+    Nobody replies on a closed case: it is final, and a new case can reference it.
+    """
+    if not can_view_case(user, case) or case.status == Status.CLOSED:
+        return False
+    if user.role in (Role.CUSTOMER, Role.ACCOUNT_MANAGER, Role.TEAM_LEAD):
+        return True
+    if user.role == Role.EXECUTIVE:
+        return case.escalation_level > 0
+    return False
+
+
+def can_write_note(user: User, case: Case) -> bool:
+    if not can_view_case(user, case):
+        return False
+    return user.role in (Role.ACCOUNT_MANAGER, Role.TEAM_LEAD, Role.EXECUTIVE)
+
+
+def can_triage(user: User, case: Case) -> bool:
+    """Assign, change severity, kind or category: the account's manager or a team lead."""
+    if not can_view_case(user, case):
+        return False
+    return user.role == Role.TEAM_LEAD or manages_account(user, case)
+
+
+def can_work_case(user: User, case: Case) -> bool:
+    """Waiting on customer, resolve, close, merge: the manager of the account or assignee, or a team lead."""
+    if not can_view_case(user, case):
+        return False
+    return user.role in (Role.ACCOUNT_MANAGER, Role.TEAM_LEAD)
+
+
+def can_reopen(user: User, case: Case) -> bool:
+    """Reopen or confirm a resolved case: its customers, or staff who may resolve it.
+
+    Whether the case's status allows it is the workflow's business (a 409, not a 403).
+    """
+    if not can_view_case(user, case):
+        return False
+    return user.role == Role.CUSTOMER or can_work_case(user, case)
+
+
+can_confirm_resolution = can_reopen
+
+
+def can_download_attachment(user: User, attachment) -> bool:
+    """An attachment is visible exactly when its event is: internal ones only to staff who see notes."""
+    case = attachment.case
+    if not can_view_case(user, case):
+        return False
+    return not attachment.event.is_internal or can_see_internal(user, case)
+
+
+def fetch_visible_case(user: User, case_id: int) -> Case:
+    """The case with `case_id` if `user` may see it; 404 otherwise (missing and hidden look the same)."""
+    case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
+    if case is None:
+        raise NotFound()
+    return case
+
+
+def require(allowed: bool) -> None:
+    """Raise 403 unless `allowed`. Use after the case is known to be visible."""
+    if not allowed:
+        raise Forbidden()
+
+
+def require_view_case(user: User, case: Case) -> None:
+    if not can_view_case(user, case):
+        raise NotFound()
+
+
+def require_download_attachment(user: User, attachment) -> None:
+    if not can_download_attachment(user, attachment):
+        raise NotFound()
+
+
+# Predicates templates may call, exposed by a context processor.
+TEMPLATE_PREDICATES = {
+    "can_reply": can_reply,
+    "can_write_note": can_write_note,
+    "can_see_internal": can_see_internal,
+    "can_reopen": can_reopen,
+    "can_confirm_resolution": can_confirm_resolution,
+    "can_triage": can_triage,
+    "can_work_case": can_work_case,
+    "can_submit_case": can_submit_case,
+}

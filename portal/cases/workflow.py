@@ -1,0 +1,53 @@
+"""The case lifecycle (DESIGN.md §5): the allowed transitions and the one function that makes them.
+
+    new -> open -> waiting_on_customer <-> open -> resolved -> closed
+    resolved -> open (reopen)        closed is final
+
+Every change of status goes through `transition`, which records a `status_changed` event.
+"""
+
+from __future__ import annotations
+
+from portal.cases import timeline
+from portal.models import Case, EventType, Status, User
+from portal.models.base import utcnow
+from portal.services import ConflictError
+
+ALLOWED = {
+    Status.NEW: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.WAITING_ON_CUSTOMER, Status.RESOLVED, Status.CLOSED}),
+    Status.WAITING_ON_CUSTOMER: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.RESOLVED: frozenset({Status.OPEN, Status.CLOSED}),
+    Status.CLOSED: frozenset(),
+}
+
+
+def can_transition(case: Case, to: Status) -> bool:
+    return to in ALLOWED[case.status]
+
+
+def transition(case: Case, to: Status, *, actor: User | None, note: str | None = None):
+    """Move `case` to status `to`, stamping resolved/closed times and recording the change.
+
+    Raises ConflictError (409) for a move the lifecycle does not allow, such as anything out of
+    `closed`; nothing is changed then.
+    """
+    if not can_transition(case, to):
+        raise ConflictError(f"A {case.status.label.lower()} case cannot be moved to {to.label.lower()}.")
+    previous = case.status
+    now = utcnow()
+    case.status = to
+    if to == Status.RESOLVED:
+        case.resolved_at = now
+    elif to == Status.CLOSED:
+        case.closed_at = now
+    elif to == Status.OPEN and previous == Status.RESOLVED:
+        case.resolved_at = None
+        case.reopen_count += 1
+    return timeline.record_event(
+        case,
+        EventType.STATUS_CHANGED,
+        actor=actor,
+        body=note,
+        data={"from": previous.value, "to": to.value},
+    )

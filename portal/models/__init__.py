@@ -1,0 +1,35 @@
+"""All models, importable from one place so Alembic and the app see the whole schema."""
+
+from portal.models.accounts import Account, AccountStatus, Tier
+from portal.models.cases import (
+    CATEGORIES,
+    OPEN_STATUSES,
+    Attachment,
+    Case,
+    CaseEvent,
+    EventType,
+    Kind,
+    Severity,
+    Status,
+    Visibility,
+)
+from portal.models.users import STAFF_ROLES, Role, User
+
+__all__ = [
+    "CATEGORIES",
+    "OPEN_STATUSES",
+    "STAFF_ROLES",
+    "Account",
+    "AccountStatus",
+    "Attachment",
+    "Case",
+    "CaseEvent",
+    "EventType",
+    "Kind",
+    "Role",
+    "Severity",
+    "Status",
+    "Tier",
+    "User",
+    "Visibility",
+]

@@ -1,0 +1,184 @@
+"""Cases, their append-only timeline of events, and attachments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.extensions import db
+from portal.models.base import UTCDateTime, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.accounts import Account
+    from portal.models.users import User
+
+
+class Kind(StrEnum):
+    FEEDBACK = "feedback"
+    QUERY = "query"
+    ISSUE = "issue"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Status(StrEnum):
+    NEW = "new"
+    OPEN = "open"
+    WAITING_ON_CUSTOMER = "waiting_on_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER})
+
+# The fixed set of categories, value -> label. Stored by value.
+CATEGORIES = {
+    "account_access": "Account and access",
+    "billing": "Billing and invoices",
+    "bug": "Something is broken",
+    "performance": "Speed and reliability",
+    "integration": "Integrations and API",
+    "data": "Data and reporting",
+    "feature_request": "Suggestion or new feature",
+    "documentation": "Documentation and training",
+    "other": "Something else",
+}
+
+
+class EventType(StrEnum):
+    CREATED = "created"
+    PUBLIC_REPLY = "public_reply"
+    INTERNAL_NOTE = "internal_note"
+    STATUS_CHANGED = "status_changed"
+    ASSIGNED = "assigned"
+    SEVERITY_CHANGED = "severity_changed"
+    KIND_CHANGED = "kind_changed"
+    CATEGORY_CHANGED = "category_changed"
+    ESCALATED = "escalated"
+    SLA_BREACHED = "sla_breached"
+    MERGED = "merged"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind))
+    category: Mapped[str] = mapped_column(sa.String(32))
+    subject: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text)
+    severity: Mapped[Severity] = mapped_column(enum_column(Severity))
+    status: Mapped[Status] = mapped_column(enum_column(Status), default=Status.NEW)
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id", ondelete="RESTRICT"))
+    requester_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    first_response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_paused_minutes: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    satisfaction_score: Mapped[int | None] = mapped_column()
+    # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE of a case.
+    version: Mapped[int] = mapped_column(default=1)
+
+    account: Mapped[Account] = relationship()
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # Customer and manager lists: one account's cases, newest first.
+        sa.Index("ix_cases_account_created", "account_id", "created_at", "id"),
+        # "My cases" and the triage queue.
+        sa.Index("ix_cases_assignee_status", "assignee_id", "status"),
+        # Staff lists over everything they may see, newest first, optionally by status.
+        sa.Index("ix_cases_created", "created_at", "id"),
+        sa.Index("ix_cases_status_created", "status", "created_at", "id"),
+        sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level_range"),
+        sa.CheckConstraint(
+            "satisfaction_score IS NULL OR satisfaction_score BETWEEN 1 AND 5", name="satisfaction_range"
+        ),
+    )
+
+    @property
+    def reference(self) -> str:
+        return f"CB-{self.id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORIES.get(self.category, self.category)
+
+    def __repr__(self) -> str:
+        return f"<Case {self.reference} {self.status}>"
+
+
+class CaseEvent(db.Model):
+    """One entry of a case's timeline. Append-only: written only by `portal.cases.timeline`."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"))
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    type: Mapped[EventType] = mapped_column(enum_column(EventType))
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility))
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    case: Mapped[Case] = relationship()
+    actor: Mapped[User | None] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="event", order_by="Attachment.id")
+
+    __table_args__ = (sa.Index("ix_case_events_case_created", "case_id", "created_at", "id"),)
+
+    @property
+    def is_internal(self) -> bool:
+        return self.visibility == Visibility.INTERNAL
+
+
+class Attachment(db.Model):
+    """A file attached to a case event. The bytes live in storage under `storage_key`, never in the DB."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(sa.ForeignKey("case_events.id", ondelete="CASCADE"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    storage_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    event: Mapped[CaseEvent] = relationship(back_populates="attachments")
+    case: Mapped[Case] = relationship()

@@ -1,0 +1,1 @@
+"""SLA policies, business calendar and clocks."""
