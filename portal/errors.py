@@ -22,11 +22,11 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _render(code: int, message: str):
+def _render(code: int, message: str, headers: list[tuple[str, str]] | tuple = ()):
     if _wants_json():
-        return jsonify(error={"code": code, "message": message, "fields": {}}), code
+        return jsonify(error={"code": code, "message": message, "fields": {}}), code, headers
     title = TITLES.get(code, "Error")
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+    return render_template("errors/error.html", code=code, title=title, message=message), code, headers
 
 
 def handle_http_error(error: HTTPException):
@@ -38,7 +38,9 @@ def handle_http_error(error: HTTPException):
         429: "You have made too many attempts in a short time. Please wait a minute and try again.",
     }
     code = error.code or 500
-    return _render(code, messages.get(code, error.description or TITLES.get(code, "")))
+    # Keep what the error says besides its body: `Allow` on a 405, `Retry-After` on a 429.
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
+    return _render(code, messages.get(code, error.description or TITLES.get(code, "")), headers)
 
 
 def handle_csrf_error(error: CSRFError):

@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from portal.auth import policy
 from portal.extensions import db
+from portal.pagination import MAX_ID
 from portal.services import ConflictError, ServiceError
 
 CONTENT_SECURITY_POLICY = (
@@ -27,10 +28,12 @@ class CaseRefConverter(BaseConverter):
     regex = r"CB-[0-9]{1,12}"
 
     def to_python(self, value: str) -> int:
-        try:
-            return int(value[3:])
-        except ValueError:
-            raise ValidationError() from None
+        case_id = int(value[3:])
+        # No case can have a bigger id, and PostgreSQL refuses to compare an INTEGER column with
+        # one (a 500): such a reference simply matches no page, which is a 404 like any unknown case.
+        if case_id > MAX_ID:
+            raise ValidationError()
+        return case_id
 
     def to_url(self, value) -> str:
         case_id = value if isinstance(value, int) else value.id
@@ -38,11 +41,17 @@ class CaseRefConverter(BaseConverter):
 
 
 def is_safe_next(target: str | None) -> bool:
-    """Only local paths may be used as a post-sign-in destination (no open redirects)."""
-    if not target:
+    r"""Only local paths may be used as a post-sign-in destination (no open redirects).
+
+    Browsers read a backslash as a slash and drop tabs and newlines from a URL, so `/\evil.example`
+    or a tab between two slashes would leave the site just as `//evil.example` does: all are refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+    return not parts.scheme and not parts.netloc
 
 
 def viewer_zone() -> ZoneInfo:

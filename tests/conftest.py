@@ -22,13 +22,16 @@ from tests import factories
 
 
 class PortalClient(FlaskClient):
-    """A test client that forgets the previous request's signed-in user.
+    """A test client whose requests see the test's data as committed, and nothing else of the test.
 
+    The test's own setup is committed (to the per-test SAVEPOINT) before each request, so a route
+    that rolls back its failed unit of work cannot take the setup with it, just as in production.
     Tests keep one app context open, which Flask reuses for each request; Flask-Login caches the
-    user on `g` there, so without this a second client would act as the first one's user.
+    user on `g` there, so it is cleared, or a second client would act as the first one's user.
     """
 
     def open(self, *args, **kwargs):
+        db.session.commit()
         g.pop("_login_user", None)
         return super().open(*args, **kwargs)
 

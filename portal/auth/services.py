@@ -53,7 +53,11 @@ def authenticate(
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
+        # Counted by the database, not in Python: concurrent wrong guesses must each count, or an
+        # attacker sending them in parallel would never reach the lockout. The UPDATE locks the row,
+        # and reading the attribute back after the flush returns the counter as stored.
+        user.failed_logins = User.failed_logins + 1
+        db.session.flush()
         if user.failed_logins >= max_failures:
             user.locked_until = now + lockout
             user.failed_logins = 0
