@@ -8,6 +8,7 @@ from portal.cases import services, timeline
 from portal.cases.attachments import check_uploads, storage_path
 from portal.cases.forms import CaseFilterForm, CaseForm, ConfirmForm, NoteForm, ReopenForm, ReplyForm
 from portal.models import Role
+from portal.pagination import MAX_ID
 from portal.web import current_actor, perform
 
 bp = Blueprint("cases", __name__)
@@ -153,7 +154,7 @@ def reopen(case_id):
     return _render_detail(case, reopen_form=form, status=status)
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route(f"/attachments/<int(max={MAX_ID}):attachment_id>")
 @signed_in
 def download(attachment_id):
     attachment = services.fetch_attachment(current_actor(), attachment_id)

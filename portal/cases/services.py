@@ -29,8 +29,9 @@ from portal.models import (
     User,
 )
 from portal.models.base import utcnow
-from portal.pagination import Page, keyset_page
-from portal.services import ServiceError
+from portal.pagination import Page, keyset_page, newest_first
+from portal.services import ConflictError, ServiceError
+from portal.sla import services as sla
 
 
 def _attach(event: CaseEvent, uploads: Sequence[Upload], *, uploader: User) -> None:
@@ -58,7 +59,8 @@ def submit_case(
     description: str,
     uploads: Sequence[Upload] = (),
 ) -> Case:
-    """A customer opens a case for their own account. It starts as `new`, waiting for triage."""
+    """A customer opens a case for their own account. It starts as `new`, waiting for triage, with
+    its SLA clocks running from now."""
     policy.require(policy.can_submit_case(requester))
     if category not in CATEGORIES:
         raise ServiceError("Choose a category from the list.", field="category")
@@ -76,6 +78,7 @@ def submit_case(
         updated_at=now,
     )
     db.session.add(case)
+    sla.start_clocks(case, now=now)
     event = timeline.record_event(case, EventType.CREATED, actor=requester, data={"kind": case.kind.value})
     _attach(event, uploads, uploader=requester)
     db.session.flush()
@@ -111,6 +114,8 @@ def add_internal_note(case: Case, *, author: User, body: str, uploads: Sequence[
 def confirm_resolution(case: Case, *, actor: User) -> Case:
     """The customer agrees a resolved case is solved: it closes for good."""
     policy.require(policy.can_confirm_resolution(actor, case))
+    if case.status != Status.RESOLVED:
+        raise ConflictError("Only a resolved case can be confirmed as solved.")
     workflow.transition(case, Status.CLOSED, actor=actor, note="Resolution confirmed.")
     db.session.flush()
     return case
@@ -119,6 +124,8 @@ def confirm_resolution(case: Case, *, actor: User) -> Case:
 def reopen_case(case: Case, *, actor: User, reason: str) -> Case:
     """Reopen a resolved case with a reason, which is shown on the timeline."""
     policy.require(policy.can_reopen(actor, case))
+    if case.status != Status.RESOLVED:
+        raise ConflictError("Only a resolved case can be reopened.")
     reason = reason.strip()
     if not reason:
         raise ServiceError("Tell us why the case needs reopening.", field="reason")
@@ -141,7 +148,7 @@ def fetch_case_page(user: User, *, status: str = "", kind: str = "", cursor: str
         query = query.where(Case.status == Status(status))
     if kind:
         query = query.where(Case.kind == Kind(kind))
-    return keyset_page(query, Case, cursor=cursor, per_page=per_page)
+    return keyset_page(query, newest_first(Case), cursor=cursor, per_page=per_page)
 
 
 def fetch_attachment(user: User, attachment_id: int) -> Attachment:

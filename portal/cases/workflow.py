@@ -12,6 +12,7 @@ from portal.cases import timeline
 from portal.models import Case, EventType, Status, User
 from portal.models.base import utcnow
 from portal.services import ConflictError
+from portal.sla import services as sla
 
 ALLOWED = {
     Status.NEW: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
@@ -29,6 +30,8 @@ def can_transition(case: Case, to: Status) -> bool:
 def transition(case: Case, to: Status, *, actor: User | None, note: str | None = None):
     """Move `case` to status `to`, stamping resolved/closed times and recording the change.
 
+    Entering `waiting_on_customer` pauses the SLA clock; leaving it (for any status) resumes it.
+
     Raises ConflictError (409) for a move the lifecycle does not allow, such as anything out of
     `closed`; nothing is changed then.
     """
@@ -44,6 +47,11 @@ def transition(case: Case, to: Status, *, actor: User | None, note: str | None =
     elif to == Status.OPEN and previous == Status.RESOLVED:
         case.resolved_at = None
         case.reopen_count += 1
+    # The SLA clock stands still while the case waits on the customer.
+    if to == Status.WAITING_ON_CUSTOMER:
+        sla.pause_clock(case, now=now)
+    elif previous == Status.WAITING_ON_CUSTOMER:
+        sla.resume_clock(case, now=now)
     return timeline.record_event(
         case,
         EventType.STATUS_CHANGED,

@@ -13,6 +13,7 @@ from portal.models.cases import (
     Status,
     Visibility,
 )
+from portal.models.sla import BusinessCalendar, Holiday, SlaPolicy
 from portal.models.users import STAFF_ROLES, Role, User
 
 __all__ = [
@@ -22,12 +23,15 @@ __all__ = [
     "Account",
     "AccountStatus",
     "Attachment",
+    "BusinessCalendar",
     "Case",
     "CaseEvent",
     "EventType",
+    "Holiday",
     "Kind",
     "Role",
     "Severity",
+    "SlaPolicy",
     "Status",
     "Tier",
     "User",

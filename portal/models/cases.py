@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -43,6 +44,8 @@ class Status(StrEnum):
 
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER})
+# The SLA clock runs in these; it is paused while waiting on the customer and stops at resolution.
+CLOCK_RUNNING_STATUSES = (Status.NEW, Status.OPEN)
 
 # The fixed set of categories, value -> label. Stored by value.
 CATEGORIES = {
@@ -123,6 +126,26 @@ class Case(db.Model):
             "satisfaction_score IS NULL OR satisfaction_score BETWEEN 1 AND 5", name="satisfaction_range"
         ),
     )
+
+    @hybrid_property
+    def next_due_at(self) -> datetime | None:
+        """When the SLA target that applies now falls due: the first response until there is one,
+        then the resolution. None while the clock is paused or the case is resolved or closed."""
+        if self.status not in CLOCK_RUNNING_STATUSES or self.sla_paused_at is not None:
+            return None
+        return self.first_response_due_at if self.first_response_at is None else self.resolution_due_at
+
+    @next_due_at.inplace.expression
+    @classmethod
+    def _next_due_at_expression(cls):
+        return sa.type_coerce(
+            sa.case(
+                (sa.or_(cls.status.not_in(CLOCK_RUNNING_STATUSES), cls.sla_paused_at.is_not(None)), sa.null()),
+                (cls.first_response_at.is_(None), cls.first_response_due_at),
+                else_=cls.resolution_due_at,
+            ),
+            UTCDateTime(),
+        )
 
     @property
     def reference(self) -> str:
