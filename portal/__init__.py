@@ -54,8 +54,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.cases import bp as cases_bp
     from portal.main import bp as main_bp
+    from portal.sla import bp as sla_bp
+    from portal.triage import bp as triage_bp
+    from portal.users import bp as users_bp
 
-    for blueprint in (main_bp, auth_bp, cases_bp):
+    for blueprint in (main_bp, auth_bp, cases_bp, triage_bp, users_bp, sla_bp):
         app.register_blueprint(blueprint)
 
 

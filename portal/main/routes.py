@@ -15,6 +15,8 @@ bp = Blueprint("main", __name__)
 def home():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    if current_user.is_staff:
+        return redirect(url_for("triage.home"))
     return redirect(url_for("cases.index"))
 
 
