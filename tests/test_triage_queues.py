@@ -1,0 +1,196 @@
+"""Staff queues: who sees which queue, filters, search, SLA ordering, paging, counts and workload."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import Severity, Status
+from portal.models.base import utcnow
+from portal.triage import queues
+from portal.triage.services import fetch_workload
+from tests import factories
+
+
+def refs(response) -> list[str]:
+    html = response.get_data(as_text=True)
+    return [part.split("<")[0] for part in html.split('<span class="ref">')[1:]]
+
+
+def due_case(requester, *, hours, **fields):
+    """An open case whose current SLA target falls due `hours` from now (negative: breached)."""
+    due = utcnow() + timedelta(hours=hours)
+    return factories.make_case(
+        requester=requester,
+        status=fields.pop("status", Status.OPEN),
+        first_response_due_at=due,
+        resolution_due_at=due + timedelta(days=3),
+        **fields,
+    )
+
+
+@pytest.fixture
+def triage_cases(world):
+    return {
+        "a_new": factories.make_case(requester=world.alice, status=Status.NEW, subject="Login broken for SSO"),
+        "b_new": factories.make_case(requester=world.bob, status=Status.NEW, subject="Export is slow"),
+        "a_assigned": factories.make_case(requester=world.anna, status=Status.OPEN, assignee=world.manager_a),
+    }
+
+
+def test_triage_queue_shows_new_unassigned_cases_the_viewer_may_see(client_as, world, triage_cases):
+    both = {triage_cases["a_new"].reference, triage_cases["b_new"].reference}
+    assert set(refs(client_as(world.lead).get("/work/triage"))) == both
+    assert refs(client_as(world.manager_a).get("/work/triage")) == [triage_cases["a_new"].reference]
+
+
+def test_my_cases_lists_open_cases_assigned_to_me(client_as, world, triage_cases):
+    assert refs(client_as(world.manager_a).get("/work/mine")) == [triage_cases["a_assigned"].reference]
+    assert refs(client_as(world.manager_b).get("/work/mine")) == []
+
+
+@pytest.mark.parametrize("role", ["manager_a", "executive", "admin"])
+def test_team_queue_is_for_team_leads_only(client_as, world, role):
+    assert client_as(getattr(world, role)).get("/work/team").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["alice", "bob"])
+def test_customers_are_refused_every_queue(client_as, world, role):
+    for path in ("/work/", "/work/all", "/work/triage", "/work/workload"):
+        assert client_as(getattr(world, role)).get(path).status_code == 403
+
+
+def test_workload_is_refused_to_account_managers_and_executives(client_as, world):
+    assert client_as(world.manager_a).get("/work/workload").status_code == 403
+    assert client_as(world.executive).get("/work/workload").status_code == 403
+
+
+def test_unknown_queue_is_404(client_as, world):
+    assert client_as(world.lead).get("/work/everything").status_code == 404
+
+
+def test_queue_sorted_by_sla_time_left_with_unclocked_cases_last(client_as, world):
+    later = due_case(world.alice, hours=5)
+    breached = due_case(world.alice, hours=-2)
+    soon = due_case(world.bob, hours=1)
+    unclocked = factories.make_case(requester=world.bob, status=Status.OPEN)
+    response = client_as(world.lead).get("/work/all")
+    assert refs(response) == [breached.reference, soon.reference, later.reference, unclocked.reference]
+
+
+def test_due_filters_select_breached_and_due_soon_cases(client_as, world):
+    breached = due_case(world.alice, hours=-2)
+    soon = due_case(world.alice, hours=1)
+    due_case(world.alice, hours=30)
+    paused = due_case(world.alice, hours=-5, status=Status.WAITING_ON_CUSTOMER, sla_paused_at=utcnow())
+    client = client_as(world.lead)
+    assert refs(client.get("/work/all?due=breached")) == [breached.reference]
+    assert refs(client.get("/work/all?due=due_soon")) == [soon.reference]
+    assert paused.reference not in refs(client.get("/work/all?due=breached"))
+
+
+def test_filters_by_severity_account_and_assignee(client_as, world):
+    critical = factories.make_case(requester=world.alice, severity=Severity.CRITICAL, assignee=world.manager_a)
+    factories.make_case(requester=world.bob, severity=Severity.LOW)
+    client = client_as(world.lead)
+    assert refs(client.get("/work/all?severity=critical")) == [critical.reference]
+    assert refs(client.get(f"/work/all?account={world.account_a.id}")) == [critical.reference]
+    assert refs(client.get(f"/work/all?assignee={world.manager_a.id}")) == [critical.reference]
+
+
+def test_search_matches_reference_subject_and_description_but_not_wildcards(client_as, world):
+    sso = factories.make_case(requester=world.alice, subject="SSO login fails", description="Okta says 403")
+    export = factories.make_case(requester=world.bob, subject="Slow export", description="100% CPU on export")
+    client = client_as(world.lead)
+    assert refs(client.get(f"/work/all?q={sso.reference}")) == [sso.reference]
+    assert refs(client.get(f"/work/all?q={export.id}")) == [export.reference]
+    assert refs(client.get("/work/all?q=okta")) == [sso.reference]
+    assert refs(client.get("/work/all?q=100%25")) == [export.reference]
+    assert refs(client.get("/work/all?q=%25")) == [export.reference]
+
+
+def test_search_never_reaches_beyond_what_the_viewer_may_see(client_as, world):
+    theirs = factories.make_case(requester=world.bob, subject="Bravo secret")
+    assert refs(client_as(world.manager_a).get(f"/work/all?q={theirs.reference}")) == []
+    assert refs(client_as(world.manager_a).get("/work/all?q=Bravo")) == []
+
+
+def test_unknown_filter_values_give_400_and_the_unfiltered_queue(client_as, world):
+    case = factories.make_case(requester=world.alice)
+    response = client_as(world.lead).get("/work/all?severity=apocalyptic&account=abc")
+    assert response.status_code == 400
+    assert refs(response) == [case.reference]
+
+
+def test_keyset_paging_by_sla_covers_every_case_once_including_unclocked(app, client_as, world):
+    for hours in range(-3, 27):
+        due_case(world.alice, hours=hours)
+    for _ in range(5):
+        factories.make_case(requester=world.alice, status=Status.OPEN)
+    client = client_as(world.lead)
+    seen, cursor = [], None
+    while True:
+        response = client.get("/work/all", query_string={"cursor": cursor} if cursor else {})
+        seen += refs(response)
+        html = response.get_data(as_text=True)
+        if 'rel="next"' not in html:
+            break
+        cursor = html.split('rel="next"')[0].rsplit("cursor=", 1)[1].split('"')[0].split("&")[0]
+    assert len(seen) == 35
+    assert len(set(seen)) == 35
+
+
+def test_nav_shows_the_triage_count(client_as, world, triage_cases):
+    html = client_as(world.lead).get("/work/mine").get_data(as_text=True)
+    assert "2 waiting for triage" in html
+    assert queues.count_queues(world.manager_a) == {"triage": 1, "mine": 1}
+
+
+def test_workload_counts_open_due_soon_and_breached_per_person(world):
+    due_case(world.alice, hours=-1, assignee=world.manager_a)
+    due_case(world.alice, hours=1, assignee=world.manager_a)
+    due_case(world.bob, hours=50, assignee=world.manager_b)
+    factories.make_case(requester=world.bob, status=Status.CLOSED, assignee=world.manager_b)
+    rows = {row.user.id: row for row in fetch_workload(now=utcnow())}
+    assert (rows[world.manager_a.id].open, rows[world.manager_a.id].due_soon, rows[world.manager_a.id].breached) == (
+        2,
+        1,
+        1,
+    )
+    assert (rows[world.manager_b.id].open, rows[world.manager_b.id].breached) == (1, 0)
+    assert rows[world.lead.id].open == 0
+
+
+@contextmanager
+def count_statements():
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("path", ["/work/all", "/work/triage", "/cases"])
+def test_list_pages_issue_the_same_number_of_statements_for_2_and_20_rows(client_as, world, path):
+    client = client_as(world.lead)
+
+    def statements_for(count):
+        for _ in range(count):
+            due_case(world.alice, hours=3, status=Status.NEW, assignee=None)
+            due_case(world.bob, hours=3, status=Status.NEW, assignee=None)
+        db.session.commit()
+        with count_statements() as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
+    few = statements_for(1)
+    many = statements_for(9)
+    assert few == many
