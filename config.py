@@ -22,6 +22,16 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
+MAIL_BACKENDS = ("smtp", "console")
+
+
+def _mail_backend(value: str) -> str:
+    value = value.strip().lower()
+    if value not in MAIL_BACKENDS:
+        raise RuntimeError(f"Unknown MAIL_BACKEND {value!r}; use one of {', '.join(MAIL_BACKENDS)}.")
+    return value
+
+
 class Config:
     """Settings shared by every environment."""
 
@@ -41,6 +51,7 @@ class Config:
         self.PORTAL_NAME = env.get("PORTAL_NAME", "Casebridge")
         self.PORTAL_TIMEZONE = env.get("PORTAL_TIMEZONE", "Europe/London")
         self.PAGE_SIZE = _env_int("PAGE_SIZE", 25)
+        self.AUTO_CLOSE_DAYS = _env_int("AUTO_CLOSE_DAYS", 7)  # resolved cases close after this many quiet days
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -67,10 +78,34 @@ class Config:
         self.MAIL_USERNAME = env.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = env.get("MAIL_PASSWORD")
         self.MAIL_DEFAULT_SENDER = env.get("MAIL_DEFAULT_SENDER", "Casebridge <support@casebridge.local>")
+        # The outbox sender (docs/email.md): "smtp" delivers through the server above; "console" only
+        # logs each mail and marks it sent (the development default when MAIL_SERVER is not set).
+        self.MAIL_BACKEND = _mail_backend(env.get("MAIL_BACKEND", "smtp"))
+        self.MAIL_MAX_ATTEMPTS = _env_int("MAIL_MAX_ATTEMPTS", 8)  # then the message is dead
+        self.MAIL_RETRY_BASE_SECONDS = _env_int("MAIL_RETRY_BASE_SECONDS", 120)  # doubles per attempt
+        self.MAIL_RETRY_MAX_SECONDS = _env_int("MAIL_RETRY_MAX_SECONDS", 4 * 3600)
+        self.MAIL_CLAIM_SECONDS = _env_int("MAIL_CLAIM_SECONDS", 300)  # lease on claimed messages
+        self.MAIL_BATCH_SIZE = _env_int("MAIL_BATCH_SIZE", 50)
+        self.MAIL_POLL_SECONDS = _env_int("MAIL_POLL_SECONDS", 5)  # `--loop` sleeps this long when idle
+        self.MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds, per SMTP socket operation
+        # Links in e-mail are built from this, never from the request's Host header.
+        self.PORTAL_URL = env.get("PORTAL_URL", "http://127.0.0.1:5000").rstrip("/")
+        if not self.PORTAL_URL.startswith(("http://", "https://")):
+            raise RuntimeError(f"PORTAL_URL must start with http:// or https://, not {self.PORTAL_URL!r}.")
+        self.INVITATION_DAYS = 7
+        self.PASSWORD_RESET_MINUTES = 60
+        self.RESET_RATE_LIMIT = env.get("RESET_RATE_LIMIT", "10 per minute;100 per day")  # per client address
+        self.RESET_EMAIL_RATE_LIMIT = env.get("RESET_EMAIL_RATE_LIMIT", "3 per hour;10 per day")  # per e-mail
 
 
 class DevelopmentConfig(Config):
     DEBUG = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        # `make run` needs no mail server: without one, mail is written to the log.
+        if "MAIL_BACKEND" not in os.environ and "MAIL_SERVER" not in os.environ:
+            self.MAIL_BACKEND = "console"
 
 
 class TestingConfig(Config):
@@ -85,6 +120,9 @@ class TestingConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.SERVER_NAME = None
+        self.MAIL_BACKEND = "smtp"
+        self.MAIL_SUPPRESS_SEND = True  # Flask-Mail records instead of sending; SMTP tests turn it off
+        self.PORTAL_URL = "http://portal.test"
 
 
 class ProductionConfig(Config):

@@ -54,11 +54,13 @@ def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.cases import bp as cases_bp
     from portal.main import bp as main_bp
+    from portal.notifications import bp as notifications_bp
+    from portal.replies import bp as replies_bp
     from portal.sla import bp as sla_bp
     from portal.triage import bp as triage_bp
     from portal.users import bp as users_bp
 
-    for blueprint in (main_bp, auth_bp, cases_bp, triage_bp, users_bp, sla_bp):
+    for blueprint in (main_bp, auth_bp, cases_bp, triage_bp, replies_bp, users_bp, sla_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
 

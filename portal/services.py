@@ -15,6 +15,9 @@ class ServiceError(Exception):
         self.field = field
 
 
+STALE_MESSAGE = "This case changed while you were working on it. Please review it and try again."
+
+
 class ConflictError(ServiceError):
     """The case changed (or moved to another status) since the user loaded it."""
 

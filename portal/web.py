@@ -13,7 +13,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from portal.auth import policy
 from portal.extensions import db
 from portal.pagination import MAX_ID
-from portal.services import ConflictError, ServiceError
+from portal.services import STALE_MESSAGE, ConflictError, ServiceError
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -140,7 +140,7 @@ def perform(form, work):
         return result, None
     except StaleDataError:
         db.session.rollback()
-        error = ConflictError("This case changed while you were working on it. Please review it and try again.")
+        error = ConflictError(STALE_MESSAGE)
     except ServiceError as exc:
         db.session.rollback()
         error = exc

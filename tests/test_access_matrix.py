@@ -30,11 +30,13 @@ NEW_CASE = {
 @pytest.fixture
 def setup(world):
     """`world` plus, in account A: `open_a` (alice's, open, not escalated) with a public reply
-    carrying `public_attachment` and an internal note carrying `internal_attachment`, and
-    `resolved_a`; in account B: `open_b` (bob's) with its own attachment."""
+    carrying `public_attachment` and an internal note carrying `internal_attachment`,
+    `resolved_a`, and `other_a` (anna's, open: a merge target); in account B: `open_b` (bob's)
+    with its own attachment."""
     w = world
     w.open_a = factories.make_case(requester=w.alice, subject="Invoices will not download")
     w.resolved_a = factories.make_case(requester=w.alice, status=Status.RESOLVED, subject="Export fixed")
+    w.other_a = factories.make_case(requester=w.anna, subject="Invoice PDF is blank")
     w.open_b = factories.make_case(requester=w.bob, subject="Bravo private trouble")
     reply = services.reply_to_case(
         w.open_a, author=w.alice, body="Here is the log", uploads=[Upload("client.log", "text/plain", b"log")]
@@ -73,6 +75,12 @@ class Endpoint:
     def path(self, setup) -> str:
         return self.url.format(**vars(setup))
 
+    def form(self, setup) -> dict | None:
+        """The POST data, its "{...}" values filled from the setup (such as a case's version)."""
+        if self.data is None:
+            return None
+        return {key: value.format(**vars(setup)) for key, value in self.data.items()}
+
     def changes(self, setup) -> int:
         """What a successful POST changes: the target's events, or the number of cases."""
         return count_events(getattr(setup, self.target)) if self.target else count_cases()
@@ -88,6 +96,38 @@ ENDPOINTS = {
     "note": Endpoint("POST", "/cases/{open_a.reference}/note", {"note-body": "A note"}, "open_a"),
     "confirm": Endpoint("POST", "/cases/{resolved_a.reference}/confirm", {}, "resolved_a"),
     "reopen": Endpoint("POST", "/cases/{resolved_a.reference}/reopen", {"reopen-reason": "Broken again"}, "resolved_a"),
+    "assign": Endpoint(
+        "POST",
+        "/cases/{open_a.reference}/assign",
+        {"assign-assignee": "{lead.id}", "assign-version": "{open_a.version}"},
+        "open_a",
+    ),
+    "details": Endpoint(
+        "POST",
+        "/cases/{open_a.reference}/details",
+        {
+            "details-severity": "high",
+            "details-kind": "issue",
+            "details-category": "billing",
+            "details-reason": "Blocks month end",
+            "details-version": "{open_a.version}",
+        },
+        "open_a",
+    ),
+    "waiting": Endpoint("POST", "/cases/{open_a.reference}/waiting", {"waiting-version": "{open_a.version}"}, "open_a"),
+    "resolve": Endpoint(
+        "POST",
+        "/cases/{open_a.reference}/resolve",
+        {"resolve-summary": "Fixed the export", "resolve-version": "{open_a.version}"},
+        "open_a",
+    ),
+    "close": Endpoint("POST", "/cases/{open_a.reference}/close", {"close-version": "{open_a.version}"}, "open_a"),
+    "merge": Endpoint(
+        "POST",
+        "/cases/{open_a.reference}/merge",
+        {"merge-target": "{other_a.reference}", "merge-version": "{open_a.version}"},
+        "open_a",
+    ),
     "public-attachment": Endpoint("GET", "/attachments/{public_attachment.id}"),
     "internal-attachment": Endpoint("GET", "/attachments/{internal_attachment.id}"),
 }
@@ -108,6 +148,11 @@ MATRIX = {
     "note": expect(403, manager_a=302, manager_b=404, lead=302, executive=302),
     "confirm": expect(302, bob=404, manager_b=404, executive=403, admin=403),
     "reopen": expect(302, bob=404, manager_b=404, executive=403, admin=403),
+    # Staff actions: the account's manager and team leads; other roles never reach them (403).
+    **{
+        action: expect(403, manager_a=302, manager_b=404, lead=302)
+        for action in ("assign", "details", "waiting", "resolve", "close", "merge")
+    },
     "public-attachment": expect(200, bob=404, manager_b=404),
     "internal-attachment": expect(200, alice=404, anna=404, bob=404, manager_b=404),
 }
@@ -122,7 +167,9 @@ MATRIX_CASES = [
 def test_role_endpoint_matrix(client_as, setup, endpoint, user, status):
     endpoint = ENDPOINTS[endpoint]
     before = endpoint.changes(setup) if endpoint.method == "POST" else None
-    response = client_as(getattr(setup, user)).open(endpoint.path(setup), method=endpoint.method, data=endpoint.data)
+    response = client_as(getattr(setup, user)).open(
+        endpoint.path(setup), method=endpoint.method, data=endpoint.form(setup)
+    )
     assert response.status_code == status
     if endpoint.method == "POST":
         # Refused means nothing written; allowed means the action happened.
@@ -133,6 +180,7 @@ def test_matrix_covers_every_case_endpoint(app):
     case_endpoints = {rule.endpoint for rule in app.url_map.iter_rules() if rule.endpoint.startswith("cases.")}
     covered = {"cases." + name for name in ("index", "new", "detail", "submitted", "reply", "note")}
     covered |= {"cases.confirm", "cases.reopen", "cases.download"}
+    covered |= {"cases." + name for name in ("assign", "details", "waiting", "resolve", "close", "merge")}
     assert case_endpoints == covered
 
 

@@ -11,7 +11,15 @@ from portal.models import Role
 from portal.web import CaseRefConverter
 
 # Open to anyone. Making another endpoint public is a decision: add it here in the same change.
-PUBLIC_ENDPOINTS = {"auth.login", "main.home", "main.health"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "main.home",
+    "main.health",
+    # Reached from an e-mail by someone who is not signed in; the signed token is the guard.
+    "auth.accept_invitation",
+    "auth.forgot_password",
+    "auth.reset_password",
+}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 

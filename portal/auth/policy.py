@@ -122,6 +122,27 @@ def can_download_attachment(user: User, attachment) -> bool:
     return not attachment.event.is_internal or can_see_internal(user, case)
 
 
+def can_invite_to(user: User, account: Account) -> bool:
+    """Invite customers to `account`: an admin to any account, an account manager to their own."""
+    if not user.active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.ACCOUNT_MANAGER and account.manager_id == user.id
+
+
+def invitable_accounts(user: User) -> sa.Select:
+    """`select(Account)` limited to the accounts `user` may invite customers to (as `can_invite_to`)."""
+    query = sa.select(Account)
+    if not user.active:
+        return query.where(sa.false())
+    if user.role == Role.ADMIN:
+        return query
+    if user.role == Role.ACCOUNT_MANAGER:
+        return query.where(Account.manager_id == user.id)
+    return query.where(sa.false())
+
+
 def fetch_visible_case(user: User, case_id: int) -> Case:
     """The case with `case_id` if `user` may see it; 404 otherwise (missing and hidden look the same)."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
@@ -139,6 +160,11 @@ def require(allowed: bool) -> None:
 def require_view_case(user: User, case: Case) -> None:
     if not can_view_case(user, case):
         raise NotFound()
+
+
+def require_invite_to(user: User, account: Account) -> None:
+    if not can_invite_to(user, account):
+        raise Forbidden()
 
 
 def require_download_attachment(user: User, attachment) -> None:

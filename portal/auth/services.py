@@ -1,15 +1,19 @@
-"""Accounts of people: password hashing, authentication with lockout, and creating users."""
+"""Accounts of people: password hashing, authentication with lockout, creating users, invitations
+and password resets."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.auth import policy, tokens
 from portal.extensions import db
 from portal.models import Account, Role, User
 from portal.models.base import utcnow
+from portal.notifications import messages as notify
 from portal.services import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
@@ -99,3 +103,97 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+# --- invitations and password resets ------------------------------------------------------------
+
+
+def fetch_invitable_accounts(user: User) -> list[Account]:
+    """The accounts `user` may invite customers to, by name (the policy decides which)."""
+    return list(db.session.scalars(policy.invitable_accounts(user).order_by(Account.name)))
+
+
+def invite_customer(account: Account, *, email: str, name: str, actor: User, now: datetime | None = None) -> User:
+    """Create a customer of `account` without a password and queue the invitation to choose one.
+
+    Rules: the actor may invite to this account (`policy.can_invite_to`, 403 otherwise); an address
+    that already has an account is refused with a clear message, except a customer of this same
+    account who never accepted, who is simply sent a fresh invitation. The link (see
+    `portal.auth.tokens`) is single use and valid for INVITATION_DAYS.
+    """
+    policy.require_invite_to(actor, account)
+    now = now or utcnow()
+    email = email.strip().lower()
+    name = name.strip()
+    if not name:
+        raise ServiceError("Enter the person's name.", field="name")
+    existing = find_user_by_email(email)
+    if existing is None:
+        user = create_user(email=email, name=name, role=Role.CUSTOMER, account=account)
+    elif existing.account_id == account.id and existing.password_hash is None and existing.active:
+        user = existing  # invited before and never accepted: send a new link
+    else:
+        raise ServiceError(
+            "This address already has an account in the portal. They can sign in, or reset their password.",
+            field="email",
+        )
+    link = notify.external_url("auth.accept_invitation", token=tokens.make_token(tokens.INVITATION, user, now=now))
+    notify.notify_invitation(user, link=link, invited_by=actor, expires_at=tokens.expires_at(tokens.INVITATION, now))
+    db.session.flush()
+    return user
+
+
+def accept_invitation(token: str, *, name: str, password: str) -> User:
+    """Set the invitee's name and first password from a valid invitation link (TokenError otherwise,
+    and nothing changes). Setting the password uses the link up."""
+    user = tokens.read_token(tokens.INVITATION, token)
+    name = name.strip()
+    if not name:
+        raise ServiceError("Enter your name.", field="name")
+    _set_password(user, password)
+    user.name = name
+    db.session.flush()
+    return user
+
+
+def request_password_reset(email: str, *, now: datetime | None = None) -> None:
+    """Queue a reset link if `email` belongs to an active user; do nothing otherwise.
+
+    Says nothing either way, so the page cannot be used to find out who has an account. The link
+    is single use and valid for PASSWORD_RESET_MINUTES.
+    """
+    now = now or utcnow()
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    link = notify.external_url("auth.reset_password", token=tokens.make_token(tokens.PASSWORD_RESET, user, now=now))
+    notify.notify_password_reset(user, link=link, expires_at=tokens.expires_at(tokens.PASSWORD_RESET, now))
+    db.session.flush()
+
+
+def reset_password(token: str, *, password: str) -> User:
+    """Set a new password from a valid reset link (TokenError otherwise, and nothing changes).
+    A reset also lifts a sign-in lockout: the person has just proved they own the address."""
+    user = tokens.read_token(tokens.PASSWORD_RESET, token)
+    _set_password(user, password)
+    user.failed_logins = 0
+    user.locked_until = None
+    db.session.flush()
+    return user
+
+
+def _set_password(user: User, password: str) -> None:
+    """Replace the password the link was issued for, once: the UPDATE only matches while the hash is
+    still the one the token's fingerprint was checked against, so of two requests racing with the
+    same link, the second finds the link used (it waits for the first's row lock, then matches nothing)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ServiceError(f"Use at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+    old, new = user.password_hash, hash_password(password)
+    unchanged = User.password_hash.is_(None) if old is None else User.password_hash == old
+    updated = db.session.execute(
+        sa.update(User).where(User.id == user.id, unchanged).values(password_hash=new),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if updated != 1:
+        raise tokens.TokenError("used")
+    set_committed_value(user, "password_hash", new)

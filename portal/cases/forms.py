@@ -1,8 +1,11 @@
 """Case forms: their shape only. The rules live in services.py."""
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    IntegerField,
     MultipleFileField,
     RadioField,
     SelectChoice,
@@ -10,7 +13,8 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import HiddenInput
 
 from portal.models import CATEGORIES, Kind, Severity, Status
 
@@ -85,6 +89,8 @@ class ReopenForm(FlaskForm):
         "Why does it need reopening?",
         validators=[DataRequired("Tell us why the case needs reopening."), Length(1, 2000)],
     )
+    # Sent by the staff panel (optimistic locking); the customer's form leaves it out.
+    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1)])
 
 
 class CaseFilterForm(FlaskForm):
@@ -96,3 +102,96 @@ class CaseFilterForm(FlaskForm):
     status = SelectField("Status", choices=STATUS_FILTERS, validators=[Optional()])
     kind = SelectField("Kind", choices=KIND_FILTERS, validators=[Optional()])
     cursor = HiddenField()
+
+
+# --- staff actions on a case ----------------------------------------------------------------------
+
+
+def record_id(value) -> int | None:
+    """A record id from a form or query string: the number, or None for empty or malformed input
+    (which the service then reports as "no such person" or the form as "choose one")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 12 else None
+
+
+REFERENCE = re.compile(r"^\s*(?:CB-?)?\s*([0-9]{1,12})\s*$", re.IGNORECASE)
+
+
+def case_id_from_reference(text: str | None) -> int | None:
+    """`CB-12`, `cb-12` or `12` -> 12; anything else -> None."""
+    match = REFERENCE.match(text or "")
+    return int(match.group(1)) if match else None
+
+
+class CaseActionForm(FlaskForm):
+    """A staff action posted from the case page, carrying the case version that page showed.
+
+    The template renders `version` from the case as it is now (see `cases/_staff_actions.html`), so
+    a page re-shown after an error always offers the current state to act on.
+    """
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(), NumberRange(min=1)])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.version.errors:
+            # A hidden field's error would be invisible: say it on the form instead.
+            self.form_errors.append("This form did not say which version of the case it was for. Reload the page.")
+        return valid
+
+
+class AssignForm(CaseActionForm):
+    # Choices are set by the view; any id is accepted here and the service says who may take cases.
+    assignee = SelectField(
+        "Assign to", coerce=record_id, validate_choice=False, validators=[InputRequired("Choose a person.")]
+    )
+
+
+class DetailsForm(CaseActionForm):
+    # Values outside the sets reach the service, which refuses them with its own message.
+    severity = SelectField("Severity", choices=SEVERITY_CHOICES, validate_choice=False)
+    kind = SelectField("Kind", choices=KIND_CHOICES, validate_choice=False)
+    category = SelectField("Category", choices=choices(CATEGORIES.items()), validate_choice=False)
+    reason = TextAreaField("Reason for the change (staff only)", validators=[Optional(), Length(max=2000)])
+
+
+class WaitingForm(CaseActionForm):
+    message = TextAreaField(
+        "Question for the customer (optional, sent as a public reply)",
+        validators=[Optional(), Length(max=MAX_TEXT, message=f"Use at most {MAX_TEXT:,} characters.")],
+    )
+
+
+class ResolveForm(CaseActionForm):
+    summary = TextAreaField(
+        "Resolution summary (the customer sees it)",
+        validators=[
+            DataRequired("Write a resolution summary. The customer sees it on the timeline."),
+            Length(max=MAX_TEXT, message=f"Use at most {MAX_TEXT:,} characters."),
+        ],
+    )
+
+
+class CloseForm(CaseActionForm):
+    """Only the version (and the CSRF token)."""
+
+
+class MergeForm(CaseActionForm):
+    target = StringField(
+        "Merge into case",
+        validators=[
+            DataRequired("Enter the reference of the case to merge into, like CB-12."),
+            Regexp(REFERENCE, message="Enter a case reference like CB-12."),
+        ],
+    )
+
+
+class SavedReplyPickForm(FlaskForm):
+    """Choose a saved reply to insert into the reply box: a GET to the case page, so no CSRF."""
+
+    class Meta:
+        csrf = False
+
+    saved_reply = SelectField("Saved reply", coerce=record_id, validate_choice=False, validators=[Optional()])

@@ -8,6 +8,8 @@ Every change of status goes through `transition`, which records a `status_change
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from portal.cases import timeline
 from portal.models import Case, EventType, Status, User
 from portal.models.base import utcnow
@@ -27,18 +29,26 @@ def can_transition(case: Case, to: Status) -> bool:
     return to in ALLOWED[case.status]
 
 
-def transition(case: Case, to: Status, *, actor: User | None, note: str | None = None):
+def require_transition(case: Case, to: Status) -> None:
+    """Raise the ConflictError `transition` would, without changing anything: lets a service refuse
+    an action before it writes the other parts of it (such as the reply sent with "waiting")."""
+    if not can_transition(case, to):
+        raise ConflictError(f"A {case.status.label.lower()} case cannot be moved to {to.label.lower()}.")
+
+
+def transition(case: Case, to: Status, *, actor: User | None, note: str | None = None, at: datetime | None = None):
     """Move `case` to status `to`, stamping resolved/closed times and recording the change.
 
     Entering `waiting_on_customer` pauses the SLA clock; leaving it (for any status) resumes it.
+    `at` (default now) is the moment of the move, used for the stamps, the clock and the event;
+    only imports and demo data pass it, as with `timeline.record_event`.
 
     Raises ConflictError (409) for a move the lifecycle does not allow, such as anything out of
     `closed`; nothing is changed then.
     """
-    if not can_transition(case, to):
-        raise ConflictError(f"A {case.status.label.lower()} case cannot be moved to {to.label.lower()}.")
+    require_transition(case, to)
     previous = case.status
-    now = utcnow()
+    now = at or utcnow()
     case.status = to
     if to == Status.RESOLVED:
         case.resolved_at = now
@@ -58,4 +68,5 @@ def transition(case: Case, to: Status, *, actor: User | None, note: str | None =
         actor=actor,
         body=note,
         data={"from": previous.value, "to": to.value},
+        at=now,
     )

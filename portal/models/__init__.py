@@ -13,6 +13,8 @@ from portal.models.cases import (
     Status,
     Visibility,
 )
+from portal.models.outbox import MessageStatus, NotificationKind, NotificationOptOut, OutboxMessage
+from portal.models.saved_replies import SavedReply
 from portal.models.sla import BusinessCalendar, Holiday, SlaPolicy
 from portal.models.users import STAFF_ROLES, Role, User
 
@@ -29,7 +31,12 @@ __all__ = [
     "EventType",
     "Holiday",
     "Kind",
+    "MessageStatus",
+    "NotificationKind",
+    "NotificationOptOut",
+    "OutboxMessage",
     "Role",
+    "SavedReply",
     "Severity",
     "SlaPolicy",
     "Status",

@@ -75,9 +75,9 @@ def bulk_assign():
     if len(cases) != len(set(form.case_ids.data)):
         abort(404)
     assignee = db.session.get(User, form.assignee.data)
-    _, status = perform(form, lambda: case_services.assign_cases(cases, assignee, actor=user))
+    changed, status = perform(form, lambda: case_services.assign_cases(cases, assignee, actor=user))
     if status is None:
-        flash(f"{len(cases)} case(s) assigned to {assignee.name}.", "success")
+        flash(f"{changed} case(s) assigned to {assignee.name}.", "success")
     else:
         flash(" ".join(form.form_errors + form.assignee.errors), "error")
     return redirect(back, code=303)
