@@ -2,27 +2,57 @@
 
 Everything is drawn from `random.Random(2026)` with times relative to now, so two seeds a day apart
 look alike. Cases are built directly (not through `submit_case`, which stamps now) and each one
-follows a life story that mirrors the services: the triage assigns it to the account's manager and
-opens it, staff answer in business hours, customers reply, cases wait on the customer, get resolved,
-sometimes reopened, and closed. Every timeline event goes through `timeline.record_event(at=...)`;
-a story is cut off at now, so recent cases are still new, open, waiting or resolved.
+follows a life story that mirrors the services: routed at submission to the account's manager (a
+new account still awaiting a manager leaves its cases to the triage queue and the team lead), opened
+at triage, answered in business hours; customers reply, cases wait on the customer, get resolved,
+sometimes reopened, and closed by the customer's confirmation or the auto-close job. Status changes
+go through `workflow.transition(at=...)` and every other event through `timeline.record_event(at=...)`.
+
+A story is cut off at now, so recent cases are still new, open, waiting or resolved; every older one
+has run to its end. The staff queues are then made to look like a working week, whatever the time of
+the seed: each account manager has a few cases in progress, a few waiting on the customer, the
+triage queue has a backlog, and Alex's queue shows a breached case and one due soon.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from flask import current_app
+
 from portal.auth.services import find_user_by_email, hash_password
 from portal.cases import timeline, workflow
 from portal.extensions import db
-from portal.models import Account, AccountStatus, Case, EventType, Kind, Role, Severity, Status, Tier, User
+from portal.models import (
+    OPEN_STATUSES,
+    Account,
+    AccountStatus,
+    Case,
+    EventType,
+    Kind,
+    Role,
+    Severity,
+    Status,
+    Tier,
+    User,
+)
 from portal.models.base import utcnow
 from portal.sla import services as sla
-from portal.sla.clock import DEFAULT_CALENDAR, BusinessCalendar, add_business_minutes
+from portal.sla.clock import (
+    DEFAULT_CALENDAR,
+    BusinessCalendar,
+    add_business_minutes,
+    business_minutes_between,
+    business_time_between,
+)
+from portal.triage import routing
+from portal.triage.queues import DUE_SOON
 
 DEMO_PASSWORD = "casebridge-demo"  # noqa: S105 (published demo logins)
 DEMO_ADMIN_EMAIL = "admin@casebridge.example"
@@ -50,9 +80,10 @@ class _AccountSpec:
     name: str
     domain: str
     tier: Tier
-    manager: str  # e-mail of an account manager in STAFF
+    manager: str | None  # e-mail of an account manager in STAFF; None: awaiting a manager
     customers: tuple[tuple[str, str | None, str], ...]  # (name, mailbox or None for first.last, timezone)
     status: AccountStatus = AccountStatus.ACTIVE
+    signed_days_ago: int | None = None  # a new account: signed this many days ago (else 420-900)
 
 
 ACCOUNTS = [
@@ -138,12 +169,13 @@ ACCOUNTS = [
         (("Isla Vane", None, LONDON), ("Rupert Alder", None, LONDON)),
         AccountStatus.AT_RISK,
     ),
-    _AccountSpec(
+    _AccountSpec(  # signed two months ago and still awaiting a manager: the team lead handles its cases
         "Brightwater Labs",
         "brightwaterlabs.example",
         Tier.STANDARD,
-        "dev.am@casebridge.example",
+        None,
         (("Wei Zhang", None, SINGAPORE), ("Amelia Clarke", None, LONDON), ("Noah Fischer", None, BERLIN)),
+        signed_days_ago=60,
     ),
     _AccountSpec(
         "Summit Ridge Insurance",
@@ -553,7 +585,6 @@ REOPEN_REASONS = [
     "Not quite solved: it works for admins but not for other users.",
 ]
 CONFIRMED = "Resolution confirmed."  # the note `confirm_resolution` records
-STAFF_CLOSE = "No reply for a week, so I'm closing this. Open a new case and mention this one if it comes back."
 GENERAL_NOTES = [
     "Renewal is coming up; keep a close eye on this one.",
     "Spoke to Tara: fine to offer a service credit if this drags on.",
@@ -574,14 +605,26 @@ FEEDBACK_OUTCOMES = [
 
 # Staff answer within the first-response target most of the time, and are late on this share of cases.
 LATE_FIRST_RESPONSE = 0.12
-# Stories that stop part-way: a customer who never answered or confirmed, a suggestion still under
-# review. In the last few weeks that is simply work in progress, so it is much more common there.
-STALL_CHANCE = 0.07
-RECENT_DAYS, RECENT_STALL_CHANCE = 28, 0.4
-# Where they stop, by weight: recent ones mostly wait on the customer, old ones were never confirmed.
-STALL_WEIGHTS = {Status.OPEN: (1, 0.5), Status.WAITING_ON_CUSTOMER: (8, 1), Status.RESOLVED: (1.5, 4)}
-TRIAGE_BACKLOG = 5  # the newest cases, still new and unassigned
-AWAITING_CUSTOMER = 3  # recent issues still waiting on the customer
+# Nothing started longer ago than this is still in progress: every older story has run to its end.
+IN_PROGRESS_DAYS = 42
+# Each account manager's "My cases" queue holds this many cases in progress (new, open or waiting):
+# the stories still running at now give some, and recent cases held part-way make up the rest (a
+# customer who has not answered yet, a fix still with engineering). Above the most, the team lead
+# has rebalanced the newest cases to the least-loaded manager.
+MY_CASES, MY_CASES_MOST = (3, 4), 6
+HOLD_DAYS = 35  # a case is only held part-way when it was opened within this many days …
+HOLD_WAITING_DAYS, HOLD_OPEN_DAYS = 21, 10  # … and its last step (question, reply) is this recent
+_HOUR = timedelta(hours=1)
+TRIAGE_BACKLOG = 5  # new cases of the account awaiting a manager that nobody has triaged yet
+# Alex's queue always shows a breached case and one due soon (`portal.triage.queues.DUE_SOON`),
+# from two of Alex's accounts.
+SHOWCASE_DUE_SOON_ACCOUNT = "Northwind Traders"
+SHOWCASE_BREACHED_ACCOUNT = "Meridian Health Partners"
+AUTO_CLOSE_NOTE = "Closed automatically: resolved with no reply for {days} days."  # as `auto_close_case`
+SEVERITY_REASONS = {  # why triage raised or lowered the severity (recorded as an internal note)
+    True: "More users are affected than the form suggests.",
+    False: "A workaround is in place, so it isn't blocking them.",
+}
 
 
 class _Vars(dict):
@@ -600,7 +643,7 @@ class _Vars(dict):
 class _Step:
     at: datetime
     type: EventType
-    actor: User
+    actor: User | None  # None: the portal itself (routing, the auto-close job)
     body: str | None = None
     data: dict | None = None
     to: Status | None = None  # status_changed
@@ -618,9 +661,11 @@ class _Plan:
     subject: str
     description: str
     seed: int
-    recent: bool = False  # created in the last RECENT_DAYS
-    awaiting_customer: bool = False  # the story stops at its first question to the customer
-    untriaged: bool = False  # still waiting for triage: the story stops at its creation
+    # A case placed on purpose rather than by the dice: "triage" (new, nobody has triaged it yet),
+    # "due_soon" (new, routed, its first response due within DUE_SOON) or "breached" (open, stuck
+    # with engineering long past its resolution due). Placed cases are never held or rebalanced.
+    showcase: str = ""
+    due_override: datetime | None = None  # see `_due_soon_start`
 
 
 class _Story:
@@ -633,7 +678,7 @@ class _Story:
         self.customer_calendar = calendars[plan.requester.timezone]
         self.t = plan.created
         self.steps: list[_Step] = []
-        self.stops: list[tuple[int, Status]] = []  # (step count, status) where the story may stop for good
+        self.stops: list[tuple[int, Status]] = []  # (step count, status) where the story may be held
 
     def staff_later(self, low: float, high: float) -> None:
         """Staff act after `low`..`high` business minutes (critical cases are worked around the clock)."""
@@ -647,7 +692,7 @@ class _Story:
         """The customer acts after `low`..`high` business minutes of their own working day."""
         self.t = add_business_minutes(self.t, self.rng.uniform(low, high), self.customer_calendar)
 
-    def add(self, type: EventType, actor: User, body: str | None = None, *, same_time=False, **fields) -> None:
+    def add(self, type: EventType, actor: User | None, body: str | None = None, *, same_time=False, **fields) -> None:
         """Append a step a little after the previous one (or at the same instant)."""
         if self.steps and not same_time:
             self.t = max(self.t, self.steps[-1].at) + timedelta(seconds=self.rng.randint(20, 90))
@@ -656,10 +701,10 @@ class _Story:
         self.steps.append(_Step(at=self.t.replace(microsecond=0), type=type, actor=actor, body=body, **fields))
 
     def may_stop(self, status: Status) -> None:
-        """The story may end here, with the case in `status` (see STALL_CHANCE)."""
+        """The story may be held here, with the case in `status` (see `_balance_queues`)."""
         self.stops.append((len(self.steps), status))
 
-    def status(self, to: Status, actor: User, note: str | None = None) -> None:
+    def status(self, to: Status, actor: User | None, note: str | None = None) -> None:
         self.add(EventType.STATUS_CHANGED, actor, note, to=to)
 
     def customer_reply(self, body: str, *, waiting: bool) -> None:
@@ -668,33 +713,45 @@ class _Story:
         if waiting:
             self.status(Status.OPEN, requester)
         self.add(EventType.PUBLIC_REPLY, requester, body, same_time=waiting)
+        self.may_stop(Status.OPEN)  # the customer has answered; staff have yet to act
 
 
 def _build_story(
-    plan: _Plan, *, manager: User, lead: User, executive: User, targets: sla.SlaTargets, calendars
-) -> tuple[list[_Step], int]:
-    """The full story of a case, ignoring now, and a satisfaction score (used only if it ends closed).
+    plan: _Plan, *, lead: User, executive: User, targets: sla.SlaTargets, calendars, auto_close_days: int
+) -> _CaseStory:
+    """The full story of a case, ignoring now, with the points where it may be held part-way and a
+    satisfaction score (used only if it ends closed).
 
-    created → (severity changed) → assigned → open → first reply → … → resolved (→ reopened → resolved)
-    → closed. A few stories stop part-way for good, as when a customer never answers or confirms.
+    created (→ routed) → (severity changed) → open → first reply → … → resolved (→ reopened →
+    resolved) → closed by the customer's confirmation or, after `auto_close_days` quiet days, by the
+    auto-close job.
     """
     r = random.Random(plan.seed)
     s = _Story(plan, r, calendars)
     requester, template, severity = plan.requester, plan.template, plan.severity
     s.add(EventType.CREATED, requester, data={"kind": template.kind.value})
+    # As `submit_case`: routed at once to the account's manager, or left for the triage queue.
+    owner = routing.route_new_case(plan.account.manager)
+    if owner is not None:
+        s.add(EventType.ASSIGNED, None, same_time=True, assignee=owner)
+    s.may_stop(Status.NEW)
 
-    # Triage: the account's manager picks the case up, or the team lead assigns it to them; the first
-    # reply follows. Together they take a share of the first-response target (more than all of it when late).
-    triager = lead if r.random() < 0.3 else manager
+    # Triage: the manager opens their routed case, or the team lead does it for them; a case nobody
+    # was routed to, the team lead takes herself. The first reply follows. Together they take a share
+    # of the first-response target (more than all of it when late).
+    manager = owner or lead
+    triager = lead if owner is None or r.random() < 0.3 else manager
     first_response = targets.first_response_minutes
     first_response *= r.uniform(1.05, 2.0) if r.random() < LATE_FIRST_RESPONSE else r.uniform(0.1, 0.85)
     s.staff_later(0.7 * first_response, 0.7 * first_response)
-    if r.random() < 0.06:
+    if r.random() < 0.06:  # as `change_case_details`: the change, then the reason as an internal note
         index = SEVERITIES.index(severity)
         before = SEVERITIES[index + 1] if index == 0 or (index < 3 and r.random() < 0.5) else SEVERITIES[index - 1]
         s.add(EventType.SEVERITY_CHANGED, triager, data={"from": before.value, "to": severity.value})
-    assigned = {"from": None, "to": manager.id}
-    s.add(EventType.ASSIGNED, triager, f"Assigned to {manager.name}.", data=assigned, assignee=manager)
+        raised = SEVERITIES.index(before) < index
+        s.add(EventType.INTERNAL_NOTE, triager, f"Reason for changing the severity: {SEVERITY_REASONS[raised]}")
+    if owner is None:  # as `assign_case`: assigning a new case opens it
+        s.add(EventType.ASSIGNED, triager, assignee=manager)
     s.status(Status.OPEN, triager)
 
     responder = lead if r.random() < 0.1 else manager
@@ -737,7 +794,8 @@ def _build_story(
             s.staff_later(10, 240)
             s.add(EventType.INTERNAL_NOTE, manager, template.note or "Reproduced on staging.")
         cycles = r.choices([0, 1, 2], [40, 45, 15])[0]
-        for _ in range(max(cycles, 1) if plan.awaiting_customer else cycles):
+        breached = plan.showcase == "breached"  # no pause: its resolution due stays where it started
+        for _ in range(0 if breached else cycles):
             ask, answer = r.choice(ISSUE_ASKS)
             s.staff_later(10, 600)
             s.add(EventType.PUBLIC_REPLY, manager, ask)
@@ -745,9 +803,10 @@ def _build_story(
             s.may_stop(Status.WAITING_ON_CUSTOMER)
             s.customer_later(60, 5 * 570)
             s.customer_reply(answer, waiting=True)
-        if severity != Severity.CRITICAL and r.random() < 0.18:  # waits for an engineering fix
+        if breached or (severity != Severity.CRITICAL and r.random() < 0.18):  # waits for an engineering fix
             s.staff_later(30, 480)
             s.add(EventType.INTERNAL_NOTE, manager, ENGINEERING_NOTE)
+            s.may_stop(Status.OPEN)
             if r.random() < 0.5:
                 s.customer_later(3 * 480, 8 * 480)
                 s.customer_reply(r.choice(CHASERS), waiting=False)
@@ -760,7 +819,6 @@ def _build_story(
         s.add(EventType.PUBLIC_REPLY, manager, template.reply)
 
     s.status(Status.RESOLVED, manager)
-    s.may_stop(Status.RESOLVED)
     reopens = 0
     while reopens < 2 and r.random() < (0.09 if template.kind == Kind.ISSUE else 0.03) / (1 + 2 * reopens):
         reopens += 1
@@ -772,25 +830,72 @@ def _build_story(
         s.staff_later(240, 5 * 480)
         s.add(EventType.PUBLIC_REPLY, manager, "Sorry about that, {first}. We've looked again and fixed it properly.")
         s.status(Status.RESOLVED, manager)
-        s.may_stop(Status.RESOLVED)
 
-    if r.random() < 0.55:
+    # The customer confirms, or the auto-close job (`close_stale_resolved_cases`) closes the case
+    # the moment it has been quiet for `auto_close_days`.
+    auto_close = s.steps[-1].at + timedelta(days=auto_close_days)
+    confirms = r.random() < 0.55
+    if confirms:
         s.customer_later(60, 6 * 570)
+    if confirms and s.t < auto_close:
         s.status(Status.CLOSED, requester, CONFIRMED)
     else:
-        s.staff_later(5 * 480, 10 * 480)
-        s.status(Status.CLOSED, manager, STAFF_CLOSE)
+        s.t = auto_close
+        s.add(
+            EventType.STATUS_CHANGED,
+            None,
+            AUTO_CLOSE_NOTE.format(days=auto_close_days),
+            same_time=True,
+            to=Status.CLOSED,
+        )
 
     score = r.choices(range(1, 6), SATISFACTION_WEIGHTS)[0]
-    stall_chance = RECENT_STALL_CHANCE if plan.recent else STALL_CHANCE
-    stalls = severity != Severity.CRITICAL and r.random() < stall_chance
-    weights = [STALL_WEIGHTS[status][0 if plan.recent else 1] for _end, status in s.stops]
-    end = r.choices(s.stops, weights)[0][0]
-    if plan.awaiting_customer:
-        end = next(end for end, status in s.stops if status == Status.WAITING_ON_CUSTOMER)
-    elif not stalls:
-        end = len(s.steps)
-    return s.steps[:end], score
+    return _CaseStory(plan, s.steps, s.stops, score)
+
+
+@dataclass
+class _CaseStory:
+    """A planned case with its story; `steps` is cut short when the story is held part-way."""
+
+    plan: _Plan
+    steps: list[_Step]
+    stops: list[tuple[int, Status]]
+    score: int
+
+    def played(self, now: datetime) -> list[_Step]:
+        """The steps that have happened by `now` (steps are in time order)."""
+        return list(itertools.takewhile(lambda step: step.at <= now, self.steps))
+
+    def state(self, now: datetime) -> tuple[Status, User | None]:
+        """The case's status and assignee at `now`."""
+        status, assignee = Status.NEW, None
+        for step in self.played(now):
+            if step.type == EventType.STATUS_CHANGED:
+                status = step.to
+            elif step.type == EventType.ASSIGNED:
+                assignee = step.assignee
+        return status, assignee
+
+    def in_progress(self, now: datetime) -> bool:
+        return self.state(now)[0] in OPEN_STATUSES
+
+    def hold(self, status: Status, *, since: datetime, now: datetime) -> bool:
+        """Hold the story for good at its last stop in `status` that was reached between `since`
+        and an hour before `now`. Returns whether there was such a stop."""
+        ends = [end for end, stop in self.stops if stop == status and since <= self.steps[end - 1].at <= now - _HOUR]
+        if not ends:
+            return False
+        self.steps, self.stops = self.steps[: ends[-1]], []
+        return True
+
+    def reassign(self, to: User, *, by: User, rng: random.Random, now: datetime) -> None:
+        """The team lead gives the case to `to` (as `assign_case`: a new case opens) and nothing more
+        has happened since."""
+        self.steps, self.stops = self.played(now), []
+        at = min(now, self.steps[-1].at + timedelta(minutes=rng.uniform(10, 120))).replace(microsecond=0)
+        self.steps.append(_Step(at=at, type=EventType.ASSIGNED, actor=by, assignee=to))
+        if self.state(now)[0] == Status.NEW:
+            self.steps.append(_Step(at=at, type=EventType.STATUS_CHANGED, actor=by, to=Status.OPEN))
 
 
 def _new_case(plan: _Plan, steps: list[_Step]) -> Case:
@@ -815,47 +920,30 @@ def _new_case(plan: _Plan, steps: list[_Step]) -> Case:
     )
     db.session.add(case)
     sla.start_clocks(case, now=plan.created)
+    if plan.due_override is not None:
+        case.first_response_due_at = plan.due_override
     return case
 
 
 def _play(case: Case, steps: list[_Step], now: datetime) -> None:
-    """Apply the steps that have happened by `now` to the case, recording each as a timeline event."""
+    """Apply the steps that have happened by `now` to the case through the services' own rules
+    (`workflow.transition`, the SLA clock functions), recording each as a timeline event."""
     for step in steps:
         if step.at > now:
             break
         if step.type == EventType.STATUS_CHANGED:
-            _transition(case, step.to, actor=step.actor, at=step.at, note=step.body)
+            workflow.transition(case, step.to, actor=step.actor, note=step.body, at=step.at)
             continue
-        if step.type == EventType.ASSIGNED:
-            case.assignee = step.assignee
+        data = step.data
+        if step.type == EventType.ASSIGNED:  # the data `assign_case` records (`_assignment_data`)
+            previous, case.assignee = case.assignee, step.assignee
+            data = {"from": previous.id if previous else None, "to": step.assignee.id, "to_name": step.assignee.name}
         elif step.type == EventType.SEVERITY_CHANGED:
             case.severity = Severity(step.data["to"])
             sla.restart_for_severity_change(case, now=step.at)
         elif step.type == EventType.PUBLIC_REPLY and step.actor.is_staff and case.first_response_at is None:
             case.first_response_at = step.at
-        timeline.record_event(case, step.type, actor=step.actor, body=step.body, data=step.data, at=step.at)
-
-
-def _transition(case: Case, to: Status, *, actor: User, at: datetime, note: str | None) -> None:
-    """`workflow.transition` at a past time: the same rule check, stamps, SLA pause and event."""
-    if not workflow.can_transition(case, to):
-        raise AssertionError(f"demo story moves a {case.status} case to {to}")
-    previous = case.status
-    case.status = to
-    if to == Status.RESOLVED:
-        case.resolved_at = at
-    elif to == Status.CLOSED:
-        case.closed_at = at
-    elif to == Status.OPEN and previous == Status.RESOLVED:
-        case.resolved_at = None
-        case.reopen_count += 1
-    if to == Status.WAITING_ON_CUSTOMER:
-        sla.pause_clock(case, now=at)
-    elif previous == Status.WAITING_ON_CUSTOMER:
-        sla.resume_clock(case, now=at)
-    timeline.record_event(
-        case, EventType.STATUS_CHANGED, actor=actor, body=note, data={"from": previous.value, "to": to.value}, at=at
-    )
+        timeline.record_event(case, step.type, actor=step.actor, body=step.body, data=data, at=step.at)
 
 
 def demo_logins() -> list[tuple[str, str]]:
@@ -872,10 +960,13 @@ def _customer_email(name: str, mailbox: str | None, domain: str) -> str:
     return f"{mailbox}@{domain}"
 
 
-def _case_age_days(rng: random.Random) -> float:
-    """Days before now, within the last year, with recent months slightly busier (density 1 + 0.6 x)."""
+def _case_age_days(rng: random.Random, index: int) -> float:
+    """Days before now of the `index`-th of CASE_COUNT cases, oldest first, within the last year and
+    with recent months busier (density 1 + 0.6 x). Each case is drawn within its own share of the
+    year, so cases arrive steadily, without the week-long lulls independent draws can leave."""
     a = 0.6
-    x = ((1 + 2 * a * rng.random() * (1 + a / 2)) ** 0.5 - 1) / a  # 0 = a year ago, 1 = now
+    u = (index + rng.random()) / CASE_COUNT
+    x = ((1 + 2 * a * u * (1 + a / 2)) ** 0.5 - 1) / a  # 0 = a year ago, 1 = now
     return HISTORY_DAYS * (1 - x)
 
 
@@ -912,12 +1003,16 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
         low, high, step = CONTRACT_VALUES[spec.tier]
         renewal_days = rng.randint(20, 80) if spec.status == AccountStatus.AT_RISK else rng.randint(20, 540)
         created = now - timedelta(days=rng.randint(420, 900))
+        onboarding_days = 25
+        if spec.signed_days_ago is not None:  # a new account renews a year after signing
+            created = now - timedelta(days=spec.signed_days_ago, minutes=rng.randint(0, 600))
+            renewal_days, onboarding_days = 365 - spec.signed_days_ago, 4
         account = Account(
             name=spec.name,
             email_domain=spec.domain,
             tier=spec.tier,
             status=spec.status,
-            manager=staff[spec.manager],
+            manager=staff[spec.manager] if spec.manager else None,
             annual_contract_value=Decimal(rng.randrange(low, high + 1, step)),
             renewal_date=today + timedelta(days=renewal_days),
             created_at=created,
@@ -930,7 +1025,7 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
                 account=account,
                 timezone=timezone,
                 password_hash=password_hash,
-                created_at=created + timedelta(days=rng.randint(1, 25), minutes=rng.randint(0, 600)),
+                created_at=created + timedelta(days=rng.randint(1, onboarding_days), minutes=rng.randint(0, 600)),
             )
             for name, mailbox, timezone in spec.customers
         ]
@@ -944,31 +1039,52 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
         tz: BusinessCalendar(timezone=tz, workdays=frozenset(range(5)), start=time(8, 30), end=time(18, 0))
         for tz in (LONDON, NEW_YORK, BERLIN, SINGAPORE)
     }
-    plans = _plan_cases(rng, accounts, customers, calendars, now)
-    lead = staff["tara.lead@casebridge.example"]
-    executives = [user for user in staff.values() if user.role == Role.EXECUTIVE]
-    last_seen: dict[int, datetime] = {}  # customer id -> their latest event
     targets = {(row.tier, row.severity): row.targets for row in sla.fetch_policy_grid()}
+    calendar = sla.business_calendar()  # the one the SLA clocks run on
+    plans = _plan_cases(rng, accounts, customers, calendars, now)
+    plans += _showcase_plans(rng, accounts, customers, calendars, targets, calendar, now)
+    plans.sort(key=lambda plan: plan.created)  # oldest first, so references grow with time
+    lead = staff["tara.lead@casebridge.example"]
+    managers = [user for user in staff.values() if user.role == Role.ACCOUNT_MANAGER]
+    executives = [user for user in staff.values() if user.role == Role.EXECUTIVE]
+    auto_close_days = current_app.config.get("AUTO_CLOSE_DAYS", 7)
+
+    def build(plan: _Plan) -> _CaseStory:
+        return _build_story(
+            plan,
+            lead=lead,
+            executive=executives[plan.seed % 2],
+            targets=targets[(plan.account.tier, plan.severity)],
+            calendars=calendars,
+            auto_close_days=auto_close_days,
+        )
+
+    stories = []
+    for plan in plans:
+        story = build(plan)
+        # An old case still in progress today would sit in a queue for months: it gets another story.
+        while plan.created < now - timedelta(days=IN_PROGRESS_DAYS) and story.in_progress(now):
+            plan.seed = random.Random(plan.seed).getrandbits(32)
+            story = build(plan)
+        if plan.showcase == "breached":
+            story.hold(Status.OPEN, since=plan.created, now=now)  # stuck with engineering
+        elif plan.showcase:
+            story.steps = story.steps[: story.stops[0][0]]  # nobody has triaged it yet
+        stories.append(story)
+    _balance_queues(stories, managers=managers, lead=lead, targets=targets, calendar=calendar, rng=rng, now=now)
+
+    last_seen: dict[int, datetime] = {}  # customer id -> their latest event
     # The SLA services query their policies and calendar; nothing they read is pending, so the
     # session need not flush before each of those queries.
     with db.session.no_autoflush:
-        for plan in plans:
-            steps, score = _build_story(
-                plan,
-                manager=plan.account.manager,
-                lead=lead,
-                executive=executives[plan.seed % 2],
-                targets=targets[(plan.account.tier, plan.severity)],
-                calendars=calendars,
-            )
-            if plan.untriaged:
-                steps = steps[:1]
-            case = _new_case(plan, steps)
-            _play(case, steps, now)
+        for story in stories:
+            plan = story.plan
+            case = _new_case(plan, story.steps)
+            _play(case, story.steps, now)
             if case.status == Status.CLOSED and plan.seed % 10 < 6:
-                case.satisfaction_score = score
-            for step in steps:
-                if step.at <= now and step.actor.role == Role.CUSTOMER:
+                case.satisfaction_score = story.score
+            for step in story.played(now):
+                if step.actor is not None and step.actor.role == Role.CUSTOMER:
                     last_seen[step.actor.id] = max(last_seen.get(step.actor.id, step.at), step.at)
     for people in customers.values():
         for person in people:
@@ -977,67 +1093,222 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
     return logins, True
 
 
+def _balance_queues(
+    stories: list[_CaseStory],
+    *,
+    managers: list[User],
+    lead: User,
+    targets: dict,
+    calendar: BusinessCalendar,
+    rng: random.Random,
+    now: datetime,
+) -> None:
+    """Give every account manager between MY_CASES and MY_CASES_MOST cases in progress.
+
+    A manager with too many has had their newest cases rebalanced by the team lead to the
+    least-loaded manager (`routing.suggest_assignee`, as the assignment panel suggests); a manager
+    with too few gets recent cases of their accounts held part-way (the newest first, preferably
+    cases whose resolution is not due yet), or failing that a case of the busiest manager. Each
+    manager also gets one case waiting on the customer when none of theirs is.
+    """
+
+    def load() -> dict[int, list[_CaseStory]]:
+        queues = defaultdict(list)
+        for story in stories:
+            status, assignee = story.state(now)
+            if status in OPEN_STATUSES and assignee is not None:
+                queues[assignee.id].append(story)
+        return queues
+
+    for manager in managers:
+        mine = load()[manager.id]
+        excess = len(mine) - MY_CASES_MOST
+        movable = sorted((story for story in mine if not story.plan.showcase), key=lambda story: story.plan.created)
+        for story in movable[-excess:] if excess > 0 else []:
+            counts = {user_id: len(queue) for user_id, queue in load().items()}
+            others = [user for user in managers if user is not manager]
+            story.reassign(routing.suggest_assignee(others, counts), by=lead, rng=rng, now=now)
+
+    def on_time(story: _CaseStory) -> bool:
+        """Whether the case's resolution is not due yet even without the pauses that push it later."""
+        minutes = targets[(story.plan.account.tier, story.plan.severity)].resolution_minutes
+        return add_business_minutes(story.plan.created, minutes, calendar) > now + _HOUR
+
+    # (status, how recent its stop, only cases still on time, up to): one case waiting on the
+    # customer when none of the manager's is, then open cases not yet due, recent ones, any.
+    passes = [
+        (Status.WAITING_ON_CUSTOMER, HOLD_WAITING_DAYS, False, "one"),
+        (Status.OPEN, HOLD_DAYS, True, "target"),
+        (Status.OPEN, HOLD_OPEN_DAYS, False, "target"),
+        (Status.OPEN, HOLD_DAYS, False, "target"),
+        (Status.WAITING_ON_CUSTOMER, HOLD_DAYS, False, "target"),
+    ]
+    for manager in managers:
+        mine = load()[manager.id]
+        count, target = len(mine), rng.randint(*MY_CASES)
+        waiting = any(story.state(now)[0] == Status.WAITING_ON_CUSTOMER for story in mine)
+        candidates = [
+            story
+            for story in stories
+            if story.plan.account.manager is manager
+            and not story.plan.showcase
+            and story.plan.severity != Severity.CRITICAL  # those are worked around the clock
+            and story.plan.created >= now - timedelta(days=HOLD_DAYS)
+            and not story.in_progress(now)
+        ]
+        candidates.sort(key=lambda story: story.plan.created, reverse=True)  # the newest first
+        for status, days, only_on_time, limit in passes:
+            for story in candidates:
+                if (waiting or count >= MY_CASES_MOST) if limit == "one" else count >= target:
+                    break
+                if story.in_progress(now) or (only_on_time and not on_time(story)):
+                    continue
+                if story.hold(status, since=now - timedelta(days=days), now=now):
+                    count += 1
+                    waiting = waiting or status == Status.WAITING_ON_CUSTOMER
+
+    # A manager still short of cases (few accounts, a quiet month) has been given the newest case
+    # of the busiest manager by the team lead.
+    for manager in managers:
+        while len(load()[manager.id]) < MY_CASES[0]:
+            queues = load()
+            busiest = max(managers, key=lambda user: (len(queues[user.id]), -user.id))
+            movable = [story for story in queues[busiest.id] if not story.plan.showcase]
+            if len(queues[busiest.id]) <= MY_CASES[0] or not movable:
+                break
+            max(movable, key=lambda story: story.plan.created).reassign(manager, by=lead, rng=rng, now=now)
+
+
+def _plan_case(
+    rng: random.Random,
+    account: Account,
+    requester: User,
+    created: datetime,
+    *,
+    kind: Kind | None = None,
+    severity: Severity | None = None,
+) -> _Plan:
+    """A case `requester` raises at `created`: what it is about and how they word it."""
+    kind = kind or rng.choices(*KINDS)[0]
+    severity = severity or rng.choices(SEVERITIES, SEVERITY_WEIGHTS[kind])[0]
+    template = rng.choice([t for t in TEMPLATES if t.kind == kind])
+    seed = rng.getrandbits(32)
+    words = _Vars(random.Random(seed ^ 0x5EED), first=requester.name.split()[0])
+    subject = template.subject.format_map(words)
+    if severity == Severity.CRITICAL and kind == Kind.ISSUE and rng.random() < 0.5:
+        subject = f"Urgent: {subject}"
+    body = template.description.format_map(words)
+    if kind == Kind.ISSUE:
+        body += " " + rng.choice(IMPACT[severity]).format_map(words)
+    greeting = rng.choice(GREETINGS)
+    sign_off = f"\n\nThanks,\n{words['first']}" if greeting and rng.random() < 0.7 else ""
+    return _Plan(
+        created=created.replace(microsecond=0),
+        account=account,
+        requester=requester,
+        template=template,
+        words=words,
+        severity=severity,
+        subject=subject[:200],
+        description=greeting + body + sign_off,
+        seed=seed,
+    )
+
+
 def _plan_cases(rng: random.Random, accounts: list[Account], customers, calendars, now: datetime) -> list[_Plan]:
-    """CASE_COUNT cases over the last year, oldest first (so references grow with time)."""
+    """CASE_COUNT cases over the last year, from the accounts that were customers then (a new account
+    raises more while it settles in)."""
     plans = []
-    for _ in range(CASE_COUNT):
-        age = _case_age_days(rng)
+    for index in range(CASE_COUNT):
+        age = _case_age_days(rng, index)
+        created = now - timedelta(days=age)
         weights = [
-            CASE_VOLUME[a.tier] * (2.0 if a.status == AccountStatus.AT_RISK and age < 120 else 1.0) for a in accounts
+            CASE_VOLUME[a.tier]
+            * (2.0 if a.status == AccountStatus.AT_RISK and age < 120 else 1.0)
+            * (3.0 if a.manager is None else 1.0)  # onboarding questions
+            if created > a.created_at + timedelta(days=5)
+            else 0.0
+            for a in accounts
         ]
         account = rng.choices(accounts, weights)[0]
         people = customers[account.name]
         requester = rng.choices(people, [3] + [1] * (len(people) - 1))[0]
-        kind = rng.choices(*KINDS)[0]
-        severity = rng.choices(SEVERITIES, SEVERITY_WEIGHTS[kind])[0]
-        template = rng.choice([t for t in TEMPLATES if t.kind == kind])
-        seed = rng.getrandbits(32)
         out_of_hours = rng.random() < 0.1
         offset = rng.uniform(0, 90)
-
-        created = now - timedelta(days=age)
         if not out_of_hours:  # most people write in their working hours
             aligned = add_business_minutes(created, offset, calendars[requester.timezone])
             if aligned < now - timedelta(minutes=10):
                 created = aligned
-        created = max(created.replace(microsecond=0), requester.created_at + timedelta(hours=1))
-
-        words = _Vars(random.Random(seed ^ 0x5EED), first=requester.name.split()[0])
-        subject = template.subject.format_map(words)
-        if severity == Severity.CRITICAL and kind == Kind.ISSUE and rng.random() < 0.5:
-            subject = f"Urgent: {subject}"
-        body = template.description.format_map(words)
-        if kind == Kind.ISSUE:
-            body += " " + rng.choice(IMPACT[severity]).format_map(words)
-        greeting = rng.choice(GREETINGS)
-        sign_off = f"\n\nThanks,\n{words['first']}" if greeting and rng.random() < 0.7 else ""
-        plans.append(
-            _Plan(
-                created=created,
-                account=account,
-                requester=requester,
-                template=template,
-                words=words,
-                severity=severity,
-                subject=subject[:200],
-                description=greeting + body + sign_off,
-                seed=seed,
-                recent=created > now - timedelta(days=RECENT_DAYS),
-            )
-        )
-    plans.sort(key=lambda plan: plan.created)
-    # A few issues from the last weeks still wait for the customer's answer, whatever the dice said.
-    waiting = [
-        plan
-        for plan in plans[:-TRIAGE_BACKLOG]
-        if plan.template.kind == Kind.ISSUE
-        and plan.severity != Severity.CRITICAL
-        and now - timedelta(days=21) < plan.created < now - timedelta(days=3)
-    ]
-    for plan in waiting[-AWAITING_CUSTOMER:]:
-        plan.awaiting_customer = True
-    # The newest few arrived in the last day or two and nobody has triaged them yet.
-    fresh = sorted(now - timedelta(minutes=rng.randint(20, 40 * 60)) for _ in range(TRIAGE_BACKLOG))
-    for plan, created in zip(plans[-TRIAGE_BACKLOG:], fresh, strict=True):
-        plan.created, plan.untriaged = created, True
+        created = max(created, requester.created_at + timedelta(hours=1))
+        plans.append(_plan_case(rng, account, requester, created))
     return plans
+
+
+def _showcase_plans(
+    rng: random.Random, accounts: list[Account], customers, calendars, targets, calendar, now: datetime
+) -> list[_Plan]:
+    """The cases placed so the staff queues show what they are for, whatever the time of the seed:
+    the triage backlog of the account awaiting a manager, and in Alex's queue an issue stuck with
+    engineering long past its resolution due and a new case whose first response is due soon."""
+    by_name = {account.name: account for account in accounts}
+    plans = []
+    new_account = next(account for account in accounts if account.manager is None)
+    fresh = sorted(now - timedelta(minutes=rng.randint(20, 30 * 60)) for _ in range(TRIAGE_BACKLOG))
+    for created in fresh:  # nothing critical: that would not wait in the queue
+        requester = rng.choice(customers[new_account.name])
+        kind = rng.choices(*KINDS)[0]
+        severity = rng.choices(SEVERITIES[:-1], SEVERITY_WEIGHTS[kind][:-1])[0]
+        plans.append(_plan_case(rng, new_account, requester, created, kind=kind, severity=severity))
+        plans[-1].showcase = "triage"
+
+    account = by_name[SHOWCASE_BREACHED_ACCOUNT]
+    requester = customers[account.name][0]
+    created = add_business_minutes(
+        now - timedelta(days=rng.uniform(9, 16)), rng.uniform(20, 300), calendars[requester.timezone]
+    )
+    plans.append(_plan_case(rng, account, requester, created, kind=Kind.ISSUE, severity=Severity.HIGH))
+    plans[-1].showcase = "breached"
+
+    account = by_name[SHOWCASE_DUE_SOON_ACCOUNT]
+    requester = customers[account.name][1]
+    minutes = targets[(account.tier, Severity.MEDIUM)].first_response_minutes
+    created, due_override = _due_soon_start(now, minutes, calendar)
+    plans.append(_plan_case(rng, account, requester, created, kind=Kind.ISSUE, severity=Severity.MEDIUM))
+    plans[-1].showcase, plans[-1].due_override = "due_soon", due_override
+    return plans
+
+
+def _due_soon_start(now: datetime, minutes: int, calendar: BusinessCalendar) -> tuple[datetime, datetime | None]:
+    """When a case with a first-response target of `minutes` business minutes was opened so that,
+    unanswered, it falls due within DUE_SOON of now (about half-way, and no sooner than 20 minutes);
+    and the due to set on it when the calendar cannot do that.
+
+    The due is computed by the SLA clock whenever it can be: the case opened `minutes` business
+    minutes before a due chosen inside working hours. Far from working hours (an evening, a weekend)
+    every due the clock computes lies at the next opening or later, more than DUE_SOON away, so no
+    opening time would do. Then the first-response due is set DUE_SOON / 2 from now and the case
+    opened `minutes` before it (at least 10 minutes ago), as if its target ran in clock time rather
+    than business time. It is still a running first-response clock (new, not paused, nothing answered),
+    due after it opened and before its resolution due, so the SLA panel, `Case.next_due_at` and the
+    queues read it like any other.
+    """
+    wanted = now + DUE_SOON / 2
+    choices = []
+    at = now + timedelta(minutes=20)
+    while at <= now + DUE_SOON - timedelta(minutes=20):
+        inside = business_time_between(at - timedelta(minutes=1), at, calendar) > timedelta(0)
+        if inside and business_minutes_between(now, at, calendar) < minutes - 10:
+            choices.append(at)
+        at += timedelta(minutes=5)
+    if not choices:
+        return min(now - timedelta(minutes=10), wanted - timedelta(minutes=minutes)), wanted
+    due = min(choices, key=lambda choice: abs(choice - wanted))
+    # The latest start with `minutes` business minutes before `due`, by bisection (a minute's precision).
+    low, high = due - timedelta(days=30), due
+    while high - low > timedelta(seconds=30):
+        middle = low + (high - low) / 2
+        if business_minutes_between(middle, due, calendar) >= minutes:
+            low = middle
+        else:
+            high = middle
+    return low.replace(microsecond=0), None

@@ -1,15 +1,16 @@
 """The command-line tasks: `flask seed-demo` (the demo data) and `flask create-user`."""
 
 from collections import Counter, defaultdict
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
+from portal import demo
 from portal.auth import policy
-from portal.cases import workflow
-from portal.demo import DEMO_PASSWORD, seed_demo_data
+from portal.cases import services, workflow
+from portal.demo import DEMO_PASSWORD, IN_PROGRESS_DAYS, seed_demo_data
 from portal.extensions import db
 from portal.models import (
     CATEGORIES,
@@ -25,6 +26,7 @@ from portal.models import (
     User,
 )
 from portal.models.base import utcnow
+from portal.triage import queues
 from tests import factories
 
 DEMO_LOGINS = [
@@ -65,6 +67,14 @@ def seeded(db_session):
     logins, created = seed_demo_data()
     assert created
     return logins
+
+
+def staff_user(email: str) -> User:
+    return db.session.scalar(sa.select(User).where(User.email == email))
+
+
+def queue(user: User, name: str, *, now, due: str = "") -> list[Case]:
+    return db.session.scalars(queues.filtered_query(user, name, queues.CaseFilters(due=due), now=now)).all()
 
 
 # --- seed-demo ---------------------------------------------------------------------------------------
@@ -109,9 +119,17 @@ def test_seed_demo_loads_accounts_people_and_a_year_of_cases(app, db_session):
     assert db_session.scalar(sa.select(User).where(User.email == "dana@northwind.example")).account == northwind
     assert db_session.scalar(sa.select(User).where(User.email == "sam@globex.example")).account == globex
 
-    assert Counter(account.manager.email for account in accounts) == {
-        f"{name}.am@casebridge.example": 3 for name in ("alex", "bea", "chris", "dev")
+    managers = Counter(account.manager.email if account.manager else None for account in accounts)
+    assert managers == {
+        "alex.am@casebridge.example": 3,
+        "bea.am@casebridge.example": 3,
+        "chris.am@casebridge.example": 3,
+        "dev.am@casebridge.example": 2,
+        None: 1,  # newly signed and awaiting a manager
     }
+    new_account = next(account for account in accounts if account.manager is None)
+    assert new_account.name not in ("Northwind Traders", "Globex Corporation")
+    assert new_account.created_at > utcnow() - timedelta(days=90)
     value_range = {
         Tier.STANDARD: (10_000, 60_000),
         Tier.PREMIUM: (60_000, 250_000),
@@ -158,12 +176,20 @@ def test_demo_cases_have_a_realistic_mix(seeded, db_session):
 
     statuses = Counter(case.status for case in cases)
     assert set(statuses) == set(Status)  # new, open, waiting, resolved and closed are all there
-    assert 0.08 <= (total - statuses[Status.CLOSED]) / total <= 0.16
+    assert 0.03 <= sum(case.status in OPEN_STATUSES for case in cases) / total <= 0.08  # about 5 %
+    assert 2 <= statuses[Status.WAITING_ON_CUSTOMER] <= 8
     recent = {case.status for case in cases if case.created_at > utcnow() - timedelta(weeks=4)}
     assert {Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER, Status.RESOLVED} <= recent
 
+    now = utcnow()
     oldest = min(case.created_at for case in cases)
-    assert utcnow() - timedelta(days=366) <= oldest
+    assert now - timedelta(days=366) <= oldest
+    # Nothing sits in a queue for months, and no resolved case has outstayed the auto-close.
+    for case in cases:
+        if case.status in OPEN_STATUSES:
+            assert case.created_at > now - timedelta(days=IN_PROGRESS_DAYS), case.reference
+        if case.status == Status.RESOLVED:
+            assert case.updated_at > now - timedelta(days=7), case.reference  # AUTO_CLOSE_DAYS
     closed = [case for case in cases if case.status == Status.CLOSED]
     rated = [case for case in closed if case.satisfaction_score is not None]
     assert 0.45 <= len(rated) / len(closed) <= 0.75
@@ -194,10 +220,24 @@ def test_demo_timelines_are_in_order_and_agree_with_the_cases(seeded, db_session
 
         staff_replies = [e.created_at for e in timeline if e.type == EventType.PUBLIC_REPLY and e.actor.is_staff]
         assert case.first_response_at == (staff_replies[0] if staff_replies else None), case.reference
-        if case.status == Status.NEW:
-            assert case.assignee_id is None and len(timeline) == 1
-        else:
-            assert case.assignee_id == case.account.manager_id, case.reference
+
+        # Routed at submission to the account's manager (by the portal, no actor), else triaged
+        # later; every assignment records what `assign_case` does, with no body.
+        assigned = [event for event in timeline if event.type == EventType.ASSIGNED]
+        if case.account.manager_id is not None:
+            first = assigned[0]
+            assert first.actor_id is None and first.created_at == case.created_at, case.reference
+            assert first.data["to"] == case.account.manager_id, case.reference
+        assignee = None
+        for event in assigned:
+            to = db_session.get(User, event.data["to"])
+            assert event.body is None, case.reference
+            assert event.data == services._assignment_data(assignee, to), case.reference
+            assert event.data["to_name"] == to.name
+            assignee = to
+        assert case.assignee_id == (assignee.id if assignee else None), case.reference
+        if case.status == Status.NEW and case.assignee_id is None:
+            assert len(timeline) == 1 and case.account.manager_id is None, case.reference
         if case.status == Status.CLOSED:
             assert case.closed_at is not None and case.closed_at >= case.created_at
         else:
@@ -208,6 +248,60 @@ def test_demo_timelines_are_in_order_and_agree_with_the_cases(seeded, db_session
             assert case.resolved_at is None
         assert (case.sla_paused_at is not None) == (case.status == Status.WAITING_ON_CUSTOMER)
         assert case.first_response_due_at is not None and case.resolution_due_at is not None
+        assert case.created_at < case.first_response_due_at <= case.resolution_due_at, case.reference
+        closes = [event for event in timeline if event.data and event.data.get("to") == Status.CLOSED.value]
+        if closes and closes[0].actor_id is None:  # the auto-close job, a week after the last event
+            assert closes[0].created_at - timeline[-2].created_at == timedelta(days=7), case.reference
+
+
+def check_staff_queues(now) -> None:
+    """The staff queues as issue 3 wants them shown: a triage backlog, each manager's few cases, and
+    in Alex's queue a breached case and one due soon (both by `Case.next_due_at`)."""
+    lead = staff_user("tara.lead@casebridge.example")
+    triage = queue(lead, "triage", now=now)
+    assert 3 <= len(triage) <= 8
+    assert all(case.account.manager_id is None for case in triage)  # routing left them unassigned
+    assert queues.count_queues(lead)["triage"] == len(triage)
+
+    for name in ("alex", "bea", "chris", "dev"):
+        manager = staff_user(f"{name}.am@casebridge.example")
+        mine = queue(manager, "mine", now=now)
+        assert 2 <= len(mine) <= 6, (name, len(mine))
+        assert all(case.created_at > now - timedelta(days=IN_PROGRESS_DAYS) for case in mine)
+
+    alex = staff_user("alex.am@casebridge.example")
+    breached = queue(alex, "mine", now=now, due="breached")
+    due_soon = queue(alex, "mine", now=now, due="due_soon")
+    assert breached and all(case.next_due_at < now for case in breached)
+    assert due_soon and all(now <= case.next_due_at < now + queues.DUE_SOON for case in due_soon)
+
+    team = queue(lead, "team", now=now)
+    assert len(team) == sum(case.status in OPEN_STATUSES for case in db.session.scalars(sa.select(Case)))
+    assert any(case.status == Status.WAITING_ON_CUSTOMER and case.next_due_at is None for case in team)
+
+
+def test_demo_staff_queues_show_a_backlog_and_breached_and_due_soon_cases(seeded, db_session):
+    check_staff_queues(utcnow())
+
+
+# Times of the week when no due the business calendar computes can be within DUE_SOON, and times
+# when one can: the seed shows a due-soon case at each.
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2026, 3, 7, 22, 40, tzinfo=UTC),  # Saturday night
+        datetime(2026, 3, 9, 6, 15, tzinfo=UTC),  # Monday before opening
+        datetime(2026, 3, 11, 16, 55, tzinfo=UTC),  # Wednesday, just before closing
+        datetime(2026, 3, 13, 11, 0, tzinfo=UTC),  # Friday morning
+    ],
+    ids=["saturday-night", "monday-early", "wednesday-closing", "friday-morning"],
+)
+def test_demo_queues_look_the_same_whatever_the_time_of_the_seed(db_session, monkeypatch, now):
+    monkeypatch.setattr(demo, "utcnow", lambda: now)
+    seed_demo_data()
+
+    check_staff_queues(now)
+    assert max(case.updated_at for case in db_session.scalars(sa.select(Case))) <= now
 
 
 def test_every_demo_customer_sees_their_own_accounts_cases(seeded, db_session):
