@@ -143,6 +143,16 @@ def invitable_accounts(user: User) -> sa.Select:
     return query.where(sa.false())
 
 
+def can_use_saved_replies(user: User) -> bool:
+    """List saved replies and insert them into a reply: account managers and team leads."""
+    return user.active and user.role in (Role.ACCOUNT_MANAGER, Role.TEAM_LEAD)
+
+
+def can_manage_saved_replies(user: User) -> bool:
+    """Create, edit and delete the team's saved replies: team leads and admins."""
+    return user.active and user.role in (Role.TEAM_LEAD, Role.ADMIN)
+
+
 def fetch_visible_case(user: User, case_id: int) -> Case:
     """The case with `case_id` if `user` may see it; 404 otherwise (missing and hidden look the same)."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
@@ -182,4 +192,6 @@ TEMPLATE_PREDICATES = {
     "can_triage": can_triage,
     "can_work_case": can_work_case,
     "can_submit_case": can_submit_case,
+    "can_use_saved_replies": can_use_saved_replies,
+    "can_manage_saved_replies": can_manage_saved_replies,
 }

@@ -145,7 +145,7 @@ def _render_detail(case, *, status=200, **forms):
         assignment = services.fetch_assignment_choices()
         _assignee_choices(forms["assign_form"], assignment, case)
     saved_replies = []
-    if policy.can_reply(user, case) and replies.can_use_saved_replies(user):
+    if policy.can_reply(user, case) and policy.can_use_saved_replies(user):
         saved_replies = replies.fetch_saved_replies()
         forms["picker"].saved_reply.choices = [("", "Choose a saved reply"), *((r.id, r.title) for r in saved_replies)]
     return render_template(

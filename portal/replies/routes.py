@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
+from portal.auth import policy
 from portal.auth.guards import roles_required
 from portal.models import Role
 from portal.pagination import MAX_ID
@@ -21,7 +22,7 @@ def index():
         "replies/index.html",
         replies=services.fetch_saved_replies(),
         placeholders=services.PLACEHOLDERS,
-        can_manage=services.can_manage_saved_replies(current_actor()),
+        can_manage=policy.can_manage_saved_replies(current_actor()),
         delete_form=DeleteSavedReplyForm(formdata=None),
     )
 

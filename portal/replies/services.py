@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 
 from portal.auth import policy
 from portal.extensions import db
-from portal.models import Case, Role, SavedReply, User
+from portal.models import Case, SavedReply, User
 from portal.models.base import utcnow
 from portal.pagination import MAX_ID
 from portal.services import ServiceError
@@ -32,22 +32,6 @@ PLACEHOLDERS = {
     "agent_name": "your name (whoever inserts the reply)",
     "account_name": "the customer's company",
 }
-
-# TODO(policy): these two belong in portal/auth/policy.py beside the other predicates; they live
-# here until that module's owner moves them.
-_USERS = frozenset({Role.ACCOUNT_MANAGER, Role.TEAM_LEAD})
-_MANAGERS = frozenset({Role.TEAM_LEAD, Role.ADMIN})
-
-
-def can_use_saved_replies(user: User) -> bool:
-    """List saved replies and insert them into a reply: account managers and team leads."""
-    return user.active and user.role in _USERS
-
-
-def can_manage_saved_replies(user: User) -> bool:
-    """Create, edit and delete saved replies: team leads and admins."""
-    return user.active and user.role in _MANAGERS
-
 
 def _parse(body: str) -> list[tuple[str, str | None]]:
     """The body as (literal text, placeholder name or None) pieces; ServiceError for a malformed or
@@ -100,7 +84,7 @@ def _check_title_free(title: str, *, other_than: SavedReply | None = None) -> No
 def create_saved_reply(*, title: str, body: str, actor: User) -> SavedReply:
     """A new saved reply. The title is required and unique (ignoring case); the body is required
     and may use only the known placeholders."""
-    policy.require(can_manage_saved_replies(actor))
+    policy.require(policy.can_manage_saved_replies(actor))
     title, body = _clean(title, body)
     _check_title_free(title)
     now = utcnow()
@@ -112,7 +96,7 @@ def create_saved_reply(*, title: str, body: str, actor: User) -> SavedReply:
 
 def update_saved_reply(reply: SavedReply, *, title: str, body: str, actor: User) -> SavedReply:
     """Change a saved reply's title and body, under the same rules as creating one."""
-    policy.require(can_manage_saved_replies(actor))
+    policy.require(policy.can_manage_saved_replies(actor))
     title, body = _clean(title, body)
     _check_title_free(title, other_than=reply)
     reply.title = title
@@ -124,7 +108,7 @@ def update_saved_reply(reply: SavedReply, *, title: str, body: str, actor: User)
 
 def delete_saved_reply(reply: SavedReply, *, actor: User) -> None:
     """Remove a saved reply. Replies already sent with its text are not affected."""
-    policy.require(can_manage_saved_replies(actor))
+    policy.require(policy.can_manage_saved_replies(actor))
     db.session.delete(reply)
     db.session.flush()
 
@@ -168,7 +152,7 @@ def render_for_case(reply_id: int, *, case: Case, agent: User) -> str:
     ServiceError (shown beside the picker) when `agent` may not use saved replies or reply on the
     case, or the saved reply no longer exists; the case page still shows, without the text.
     """
-    if not (can_use_saved_replies(agent) and policy.can_reply(agent, case)):
+    if not (policy.can_use_saved_replies(agent) and policy.can_reply(agent, case)):
         raise ServiceError("Saved replies are for staff replying on this case.", field="saved_reply")
     reply = db.session.get(SavedReply, reply_id) if 0 < reply_id <= MAX_ID else None
     if reply is None:
