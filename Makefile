@@ -8,7 +8,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-postgres lint install db demo clean
+.PHONY: run test lint install db demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,11 @@ db: install
 demo: db
 	$(FLASK) seed-demo
 
+# The web server and, beside it, the outbox sender (in development it prints each mail to the log).
 run: demo
 	@echo "Casebridge is starting on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
+	@$(FLASK) outbox send --loop & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

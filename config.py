@@ -52,6 +52,11 @@ class Config:
         self.PORTAL_TIMEZONE = env.get("PORTAL_TIMEZONE", "Europe/London")
         self.PAGE_SIZE = _env_int("PAGE_SIZE", 25)
         self.AUTO_CLOSE_DAYS = _env_int("AUTO_CLOSE_DAYS", 7)  # resolved cases close after this many quiet days
+        # A critical case's level-1 escalation unacknowledged this long goes to level 2; level-2
+        # escalations unacknowledged this long are flagged on the board.
+        self.ESCALATION_ACK_MINUTES = _env_int("ESCALATION_ACK_MINUTES", 30)
+        # Flask-Limiter on the customer's Escalate button, per client address (the 24-hour rule is per case).
+        self.ESCALATION_REQUEST_RATE_LIMIT = env.get("ESCALATION_REQUEST_RATE_LIMIT", "10 per hour;30 per day")
 
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
@@ -60,11 +65,14 @@ class Config:
         self.REMEMBER_COOKIE_SAMESITE = "Lax"
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.REMEMBER_COOKIE_DURATION = timedelta(days=_env_int("REMEMBER_DAYS", 14))
-        self.PERMANENT_SESSION_LIFETIME = timedelta(hours=_env_int("SESSION_HOURS", 12))
 
         self.LOGIN_MAX_FAILURES = _env_int("LOGIN_MAX_FAILURES", 5)
         self.LOGIN_LOCKOUT_MINUTES = _env_int("LOGIN_LOCKOUT_MINUTES", 15)
         self.LOGIN_RATE_LIMIT = env.get("LOGIN_RATE_LIMIT", "20 per minute;200 per day")
+        # How many reverse proxies (load balancer, TLS terminator) stand in front of the app. Their
+        # X-Forwarded-For/-Proto headers are trusted that many hops deep, so rate limits and logs see
+        # the visitor's address. Leave 0 when the app is reached directly: the headers are then ignored.
+        self.TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
         self.RATELIMIT_STORAGE_URI = env.get("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
         self.RATELIMIT_HEADERS_ENABLED = True

@@ -273,8 +273,8 @@ def test_logout_needs_a_csrf_token(app, client, carol, monkeypatch):
 # --- the per-address rate limit ----------------------------------------------------------------
 
 
-@pytest.fixture
-def rate_limited_app(app, tmp_path, monkeypatch):
+@pytest.fixture(params=[{}])
+def rate_limited_app(app, tmp_path, monkeypatch, request):
     """An app of its own with a 3-per-minute sign-in limit.
 
     The limiter is one module-level object that each `create_app` reconfigures, so its `enabled`
@@ -283,7 +283,9 @@ def rate_limited_app(app, tmp_path, monkeypatch):
     the session `app` fixture has created. Only unknown e-mails are sent, so nothing is written.
     """
     monkeypatch.setattr(limiter, "enabled", limiter.enabled)
-    limited = create_app(make_test_config(tmp_path, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"))
+    limited = create_app(
+        make_test_config(tmp_path, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", **request.param)
+    )
     if not os.environ.get("TEST_DATABASE_URL"):
         with limited.app_context():
             db.create_all()
@@ -311,6 +313,19 @@ def test_fourth_sign_in_attempt_per_minute_from_one_address_gets_429(rate_limite
     assert client.get("/login").status_code == 200
     other = client.post("/login", data=data, environ_base={"REMOTE_ADDR": "192.0.2.7"})
     assert other.status_code == 400
+
+
+@pytest.mark.parametrize("rate_limited_app", [{"TRUSTED_PROXIES": 1}], indirect=True)
+def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_address(rate_limited_app):
+    client = rate_limited_app.test_client()
+    data = {"email": "nobody@example.com", "password": "wrong guess"}
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    for _ in range(3):
+        client.post("/login", data=data, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.1"})
+    blocked = client.post("/login", data=data, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.1"})
+    assert blocked.status_code == 429
+    another_visitor = client.post("/login", data=data, environ_base=proxy, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert another_visitor.status_code == 400
 
 
 # --- authenticate(), without HTTP --------------------------------------------------------------

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.cases import services
 from portal.extensions import db
-from portal.models import Account, Case, CaseEvent, EventType, Role, Status, User
+from portal.models import Account, Case, CaseEvent, EventType, OutboxMessage, Role, Status, User
 from portal.services import ConflictError
 from tests import factories
 
@@ -145,6 +145,8 @@ def committed(app):
             )
         finally:
             db.session.rollback()
+            # The actions queue mail for the people involved: those rows go first.
+            db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient_id.in_(created.user_ids)))
             db.session.execute(sa.delete(CaseEvent).where(CaseEvent.case_id.in_(created.case_ids)))
             db.session.execute(sa.delete(Case).where(Case.id.in_(created.case_ids)))
             db.session.execute(sa.update(Account).where(Account.id.in_(created.account_ids)).values(manager_id=None))

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal.extensions import db
-from portal.models import Severity, Status
+from portal.models import Case, Severity, Status
 from portal.models.base import utcnow
 from portal.triage import queues
 from portal.triage.services import fetch_workload
@@ -144,7 +144,7 @@ def test_keyset_paging_by_sla_covers_every_case_once_including_unclocked(app, cl
 
 def test_nav_shows_the_triage_count(client_as, world, triage_cases):
     html = client_as(world.lead).get("/work/mine").get_data(as_text=True)
-    assert "2 waiting for triage" in html
+    assert '<span class="count">2<span class="visually-hidden"> waiting for triage</span>' in html
     assert queues.count_queues(world.manager_a) == {"triage": 1, "mine": 1}
 
 
@@ -194,3 +194,47 @@ def test_list_pages_issue_the_same_number_of_statements_for_2_and_20_rows(client
     few = statements_for(1)
     many = statements_for(9)
     assert few == many
+
+
+def bulk_assign(client, case_ids, assignee_id, next_path="/work/triage"):
+    return client.post(
+        "/work/assign", data={"bulk-case_ids": case_ids, "bulk-assignee": assignee_id, "bulk-next": next_path}
+    )
+
+
+def test_team_lead_assigns_several_triage_cases_at_once(client_as, world, triage_cases):
+    ids = [triage_cases["a_new"].id, triage_cases["b_new"].id]
+    response = bulk_assign(client_as(world.lead), ids, world.manager_b.id)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/work/triage")
+    for case_id in ids:
+        case = db.session.get(Case, case_id)
+        assert (case.assignee_id, case.status) == (world.manager_b.id, Status.OPEN)
+
+
+def test_bulk_assignment_to_a_customer_changes_nothing(client_as, world, triage_cases):
+    response = bulk_assign(client_as(world.lead), [triage_cases["a_new"].id], world.alice.id)
+    assert response.status_code == 303
+    case = db.session.get(Case, triage_cases["a_new"].id)
+    assert (case.assignee_id, case.status) == (None, Status.NEW)
+
+
+def test_bulk_assignment_including_another_accounts_case_is_404_and_changes_nothing(client_as, world, triage_cases):
+    ids = [triage_cases["a_new"].id, triage_cases["b_new"].id]
+    response = bulk_assign(client_as(world.manager_a), ids, world.manager_a.id)
+    assert response.status_code == 404
+    assert db.session.get(Case, triage_cases["a_new"].id).assignee_id is None
+
+
+def test_bulk_assignment_never_redirects_off_site(client_as, world, triage_cases):
+    response = bulk_assign(
+        client_as(world.lead), [triage_cases["a_new"].id], world.manager_a.id, "https://evil.example/"
+    )
+    assert response.headers["Location"].endswith("/work/")
+
+
+@pytest.mark.parametrize("role", ["executive", "admin", "alice"])
+def test_bulk_assignment_is_refused_to_other_roles(client_as, world, triage_cases, role):
+    response = bulk_assign(client_as(getattr(world, role)), [triage_cases["a_new"].id], world.manager_a.id)
+    assert response.status_code == 403
+    assert db.session.get(Case, triage_cases["a_new"].id).assignee_id is None

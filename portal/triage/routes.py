@@ -54,7 +54,7 @@ def queue(name):
         per_page=current_app.config["PAGE_SIZE"],
         now=utcnow(),
     )
-    assign_form = BulkAssignForm(formdata=None, next=request.full_path)
+    assign_form = BulkAssignForm(formdata=None, prefix="bulk", next=request.full_path)
     assign_form.assignee.choices = form.assignee.choices
     return render_template(
         "triage/queue.html", name=name, form=form, page=page, assign_form=assign_form, queues=queues
@@ -65,7 +65,7 @@ def queue(name):
 @roles_required(Role.ACCOUNT_MANAGER, Role.TEAM_LEAD)
 def bulk_assign():
     user = current_actor()
-    form = BulkAssignForm()
+    form = BulkAssignForm(prefix="bulk")
     form.assignee.choices = [(u.id, u.name) for u in services.fetch_assignable_staff()]
     back = form.next.data if is_safe_next(form.next.data) else url_for("triage.home")
     if not form.validate_on_submit():
