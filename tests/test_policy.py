@@ -106,11 +106,13 @@ def test_inactive_users_see_nothing_and_may_do_nothing(setup, name):
     user.active = False
     db.session.flush()
     assert visible(user) == set()
-    assert not policy.can_submit_case(user)
+    user_only = (policy.can_submit_case, policy.can_use_saved_replies, policy.can_manage_saved_replies)
+    for predicate in user_only:
+        assert not predicate(user), predicate.__name__
     for case_name in EVERY_CASE:
         case = getattr(setup.cases, case_name)
         for predicate in policy.TEMPLATE_PREDICATES.values():
-            if predicate is not policy.can_submit_case:
+            if predicate not in user_only:
                 assert not predicate(user, case), (predicate.__name__, case_name)
     assert not policy.can_download_attachment(user, setup.public_attachment)
     assert not policy.can_download_attachment(user, setup.internal_attachment)
