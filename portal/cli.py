@@ -19,8 +19,9 @@ def seed_demo():
     db.session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present; nothing changed.")
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+    width = max(len(role) for role, _ in logins)
     for role, email in logins:
-        click.echo(f"  {role:<16} {email}")
+        click.echo(f"  {role:<{width}}  {email}")
     click.echo("")
 
 
