@@ -57,6 +57,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.auth import bp as auth_bp
     from portal.cases import bp as cases_bp
+    from portal.escalations import bp as escalations_bp
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.replies import bp as replies_bp
@@ -64,7 +65,17 @@ def register_blueprints(app: Flask) -> None:
     from portal.triage import bp as triage_bp
     from portal.users import bp as users_bp
 
-    for blueprint in (main_bp, auth_bp, cases_bp, triage_bp, replies_bp, users_bp, sla_bp, notifications_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        cases_bp,
+        triage_bp,
+        replies_bp,
+        users_bp,
+        sla_bp,
+        notifications_bp,
+        escalations_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

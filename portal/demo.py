@@ -34,6 +34,9 @@ from portal.models import (
     Account,
     AccountStatus,
     Case,
+    DecisionOutcome,
+    Escalation,
+    EscalationReason,
     EventType,
     Kind,
     Role,
@@ -41,8 +44,10 @@ from portal.models import (
     Status,
     Tier,
     User,
+    Visibility,
 )
 from portal.models.base import utcnow
+from portal.models.escalations import urgency_rank
 from portal.sla import services as sla
 from portal.sla.clock import (
     DEFAULT_CALENDAR,
@@ -1074,6 +1079,7 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
     _balance_queues(stories, managers=managers, lead=lead, targets=targets, calendar=calendar, rng=rng, now=now)
 
     last_seen: dict[int, datetime] = {}  # customer id -> their latest event
+    played: list[Case] = []
     # The SLA services query their policies and calendar; nothing they read is pending, so the
     # session need not flush before each of those queries.
     with db.session.no_autoflush:
@@ -1081,6 +1087,7 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
             plan = story.plan
             case = _new_case(plan, story.steps)
             _play(case, story.steps, now)
+            played.append(case)
             if case.status == Status.CLOSED and plan.seed % 10 < 6:
                 case.satisfaction_score = story.score
             for step in story.played(now):
@@ -1090,7 +1097,102 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
         for person in people:
             person.last_login_at = last_seen.get(person.id)
     db.session.flush()
+    _seed_escalations(played, lead=lead, executives=executives, now=now)
+    db.session.flush()
     return logins, True
+
+
+# (level, reason, minutes ago, state) of the demo escalations: every state the board shows, including
+# a level-2 escalation nobody acknowledged for three hours (flagged), and one closed with a decision.
+DEMO_ESCALATIONS = [
+    (2, EscalationReason.SLA_BREACH, 180, "unacknowledged"),
+    (2, EscalationReason.CUSTOMER_REQUEST, 12, "unacknowledged"),
+    (1, EscalationReason.CRITICAL_SEVERITY, 8, "unacknowledged"),
+    (1, EscalationReason.REOPENED, 95, "unacknowledged"),
+    (1, EscalationReason.CUSTOMER_REQUEST, 300, "acknowledged"),
+    (1, EscalationReason.MANUAL, 1500, "owned"),
+    (2, EscalationReason.SLA_BREACH, 2900, "owned"),
+    (2, EscalationReason.MANUAL, 4400, "decided"),
+    (2, EscalationReason.CUSTOMER_REQUEST, 9000, "closed"),
+]
+DEMO_DECISION = "Offer a month's service credit and put the fix into the next release; review the account at renewal."
+
+
+def _seed_escalations(cases: list[Case], *, lead: User, executives: list[User], now: datetime) -> None:
+    """Escalate some of the open demo cases (newest first, the strategic and premium accounts' first),
+    backdated, with the timeline events the escalation services would have recorded."""
+    candidates = sorted(
+        (case for case in cases if case.is_open and case.created_at < now - timedelta(hours=3)),
+        key=lambda case: (case.account.tier != Tier.STRATEGIC, case.account.tier != Tier.PREMIUM, -case.id),
+    )
+    for (level, reason, minutes, state), case in zip(DEMO_ESCALATIONS, candidates, strict=False):
+        raised = max(now - timedelta(minutes=minutes), case.created_at + timedelta(minutes=5))
+        last_update = case.updated_at  # the backdated events below must not make the case look older
+        handler = executives[case.id % len(executives)] if level == 2 else lead
+        customer_asked = reason == EscalationReason.CUSTOMER_REQUEST
+        escalation = Escalation(
+            case=case,
+            level=level,
+            reason=reason,
+            created_at=raised,
+            raised_at=raised,
+            raised_by=case.requester if customer_asked else (lead if reason == EscalationReason.MANUAL else None),
+            urgency=urgency_rank(level, False),
+        )
+        db.session.add(escalation)
+        db.session.flush()
+        case.escalation_level = level
+        timeline.record_event(
+            case,
+            EventType.ESCALATED,
+            actor=escalation.raised_by,
+            body="This is now costing us customers; please get someone senior on it." if customer_asked else None,
+            data={"level": level, "from": 0, "reason": reason.value, "escalation_id": escalation.id},
+            at=raised,
+        )
+        case.updated_at = max(case.updated_at, last_update)
+        if state == "unacknowledged":
+            continue
+        step = raised + timedelta(minutes=min(20, minutes // 4))
+        escalation.acknowledged_at, escalation.acknowledged_by = step, handler
+        escalation.urgency = urgency_rank(level, True)
+        data = {"level": level, "escalation_id": escalation.id}
+        timeline.record_event(case, EventType.ESCALATION_ACKNOWLEDGED, actor=handler, data=data, at=step)
+        case.updated_at = max(case.updated_at, last_update)
+        if state == "acknowledged":
+            continue
+        escalation.owner = handler
+        timeline.record_event(
+            case,
+            EventType.ESCALATION_OWNED,
+            actor=handler,
+            data={**data, "owner": handler.name},
+            visibility=Visibility.INTERNAL,
+            at=step,
+        )
+        case.updated_at = max(case.updated_at, last_update)
+        if state == "owned":
+            continue
+        decided = step + timedelta(minutes=minutes // 3)
+        escalation.decision_outcome = DecisionOutcome.CREDIT_OFFERED
+        escalation.decision, escalation.decided_at, escalation.decided_by = DEMO_DECISION, decided, handler
+        timeline.record_event(
+            case,
+            EventType.ESCALATION_DECIDED,
+            actor=handler,
+            body=DEMO_DECISION,
+            data={**data, "outcome": DecisionOutcome.CREDIT_OFFERED.value},
+            visibility=Visibility.INTERNAL,
+            at=decided,
+        )
+        case.updated_at = max(case.updated_at, last_update)
+        if state == "decided":
+            continue
+        closed = decided + timedelta(minutes=30)
+        escalation.closed_at, escalation.closed_by = closed, handler
+        case.escalation_level = 0
+        timeline.record_event(case, EventType.ESCALATION_CLOSED, actor=handler, data=data, at=closed)
+        case.updated_at = max(case.updated_at, last_update)
 
 
 def _balance_queues(

@@ -153,6 +153,62 @@ def can_manage_saved_replies(user: User) -> bool:
     return user.active and user.role in (Role.TEAM_LEAD, Role.ADMIN)
 
 
+# --- escalations (DESIGN.md §4 "escalate") ------------------------------------------------------
+# Level 1 is the team leads', level 2 the executives'.
+_ESCALATION_HANDLERS = {1: Role.TEAM_LEAD, 2: Role.EXECUTIVE}
+
+
+def can_request_escalation(user: User, case: Case) -> bool:
+    """A customer asks for their (visible) case to be escalated. Whether the case is still open and
+    whether 24 hours passed since the last request are the service's business (clear messages)."""
+    return user.role == Role.CUSTOMER and can_view_case(user, case)
+
+
+def can_raise_escalation(user: User, case: Case) -> bool:
+    """Raise by hand with a reason: account managers (their accounts' and assigned cases) and team leads."""
+    return user.role in (Role.ACCOUNT_MANAGER, Role.TEAM_LEAD) and can_view_case(user, case)
+
+
+def _handles(user: User, escalation) -> bool:
+    return (
+        escalation.closed_at is None
+        and user.role == _ESCALATION_HANDLERS.get(escalation.level)
+        and can_view_case(user, escalation.case)
+    )
+
+
+def can_acknowledge(user: User, escalation) -> bool:
+    """Acknowledge (and take ownership of) an open escalation: team leads at level 1, executives at level 2."""
+    return _handles(user, escalation)
+
+
+can_take_ownership = can_acknowledge
+
+
+def can_raise_to_level_2(user: User, escalation) -> bool:
+    """Team leads hand an open level-1 escalation to the executives."""
+    return escalation.closed_at is None and escalation.level == 1 and _handles(user, escalation)
+
+
+def can_decide(user: User, escalation) -> bool:
+    """Record a decision: executives, on an open level-2 escalation."""
+    return escalation.level == 2 and _handles(user, escalation)
+
+
+def can_close_escalation(user: User, escalation) -> bool:
+    """Close: whoever handles its level (a level-2 one needs a decision first: the service says so)."""
+    return _handles(user, escalation)
+
+
+def can_de_escalate(user: User, escalation) -> bool:
+    """Send a level-2 escalation back to the team leads: executives."""
+    return escalation.level == 2 and _handles(user, escalation)
+
+
+def can_see_escalation_board(user: User) -> bool:
+    return user.active and user.role in (Role.TEAM_LEAD, Role.EXECUTIVE)
+
+
 def fetch_visible_case(user: User, case_id: int) -> Case:
     """The case with `case_id` if `user` may see it; 404 otherwise (missing and hidden look the same)."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
@@ -194,4 +250,17 @@ TEMPLATE_PREDICATES = {
     "can_submit_case": can_submit_case,
     "can_use_saved_replies": can_use_saved_replies,
     "can_manage_saved_replies": can_manage_saved_replies,
+    "can_request_escalation": can_request_escalation,
+    "can_raise_escalation": can_raise_escalation,
+}
+
+# Predicates on an escalation (or only the user), exposed to templates by the escalations blueprint.
+ESCALATION_PREDICATES = {
+    "can_acknowledge": can_acknowledge,
+    "can_take_ownership": can_take_ownership,
+    "can_raise_to_level_2": can_raise_to_level_2,
+    "can_decide": can_decide,
+    "can_close_escalation": can_close_escalation,
+    "can_de_escalate": can_de_escalate,
+    "can_see_escalation_board": can_see_escalation_board,
 }

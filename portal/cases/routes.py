@@ -28,6 +28,8 @@ from portal.cases.forms import (
     WaitingForm,
     case_id_from_reference,
 )
+from portal.escalations import forms as escalation_forms
+from portal.escalations import services as escalations
 from portal.extensions import db
 from portal.models import CATEGORIES, Role
 from portal.models.base import utcnow
@@ -120,6 +122,14 @@ def _blank_forms(case) -> dict:
         "close_form": CloseForm(formdata=None, prefix="close"),
         "merge_form": MergeForm(formdata=None, prefix="merge"),
         "picker": SavedReplyPickForm(formdata=None),
+        "escalate_form": escalation_forms.EscalateRequestForm(formdata=None, prefix="escalate"),
+        "raise_form": escalation_forms.RaiseForm(formdata=None, prefix="raise"),
+        "ack_form": escalation_forms.EscalationActionForm(formdata=None, prefix="ack"),
+        "own_form": escalation_forms.EscalationActionForm(formdata=None, prefix="own"),
+        "raise2_form": escalation_forms.RaiseToLevel2Form(formdata=None, prefix="raise2"),
+        "decide_form": escalation_forms.DecideForm(formdata=None, prefix="decide"),
+        "close_escalation_form": escalation_forms.EscalationActionForm(formdata=None, prefix="close_escalation"),
+        "deescalate_form": escalation_forms.DeEscalateForm(formdata=None, prefix="deescalate"),
     }
 
 
@@ -152,10 +162,14 @@ def _render_detail(case, *, status=200, **forms):
         "cases/detail.html",
         case=case,
         events=timeline.events_for(user, case),
+        escalations=escalations.fetch_case_escalations(case),
         assignment=assignment,
         saved_replies=saved_replies,
         **forms,
     ), status
+
+
+render_case_page = _render_detail  # other features' case-page forms re-render it with their errors
 
 
 @bp.route("/cases/<caseref:case_id>")

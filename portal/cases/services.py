@@ -25,6 +25,7 @@ from werkzeug.exceptions import NotFound
 from portal.auth import policy
 from portal.cases import timeline, workflow
 from portal.cases.attachments import Upload, store
+from portal.escalations import services as escalations
 from portal.extensions import db
 from portal.models import (
     CATEGORIES,
@@ -115,6 +116,7 @@ def submit_case(
         assigned = timeline.record_event(case, EventType.ASSIGNED, actor=None, data=_assignment_data(None, assignee))
     db.session.flush()
     _notify(event, assigned)
+    escalations.escalate_on_submission(case, now=now)  # critical: to the team leads at once
     return case
 
 
@@ -128,6 +130,7 @@ def reply_to_case(
     callers that send their own mail about the same action (waiting on the customer).
     """
     policy.require(policy.can_reply(author, case))
+    reopened = author.role == Role.CUSTOMER and case.status == Status.RESOLVED
     if author.role == Role.CUSTOMER and case.status in (Status.WAITING_ON_CUSTOMER, Status.RESOLVED):
         workflow.transition(case, Status.OPEN, actor=author)
     if author.is_staff and case.first_response_at is None:
@@ -137,6 +140,8 @@ def reply_to_case(
     db.session.flush()
     if notify:
         _notify(event)
+    if reopened:
+        escalations.escalate_on_reopen(case)  # the second reopen goes to the team leads
     return event
 
 
@@ -175,6 +180,7 @@ def reopen_case(case: Case, *, actor: User, reason: str, expected_version: int |
         raise ServiceError("Tell us why the case needs reopening.", field="reason")
     workflow.transition(case, Status.OPEN, actor=actor, note=reason)
     db.session.flush()
+    escalations.escalate_on_reopen(case)  # the second reopen goes to the team leads
     return case
 
 

@@ -13,6 +13,7 @@ from portal.models.cases import (
     Status,
     Visibility,
 )
+from portal.models.escalations import DecisionOutcome, Escalation, EscalationReason, EscalationState
 from portal.models.outbox import MessageStatus, NotificationKind, NotificationOptOut, OutboxMessage
 from portal.models.saved_replies import SavedReply
 from portal.models.sla import BusinessCalendar, Holiday, SlaPolicy
@@ -28,6 +29,10 @@ __all__ = [
     "BusinessCalendar",
     "Case",
     "CaseEvent",
+    "DecisionOutcome",
+    "Escalation",
+    "EscalationReason",
+    "EscalationState",
     "EventType",
     "Holiday",
     "Kind",

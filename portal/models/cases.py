@@ -72,6 +72,12 @@ class EventType(StrEnum):
     CATEGORY_CHANGED = "category_changed"
     ESCALATED = "escalated"
     SLA_BREACHED = "sla_breached"
+    # Escalation steps after it is raised (raising, and raising to level 2, are `escalated`).
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged"
+    ESCALATION_OWNED = "escalation_owned"
+    ESCALATION_DECIDED = "escalation_decided"
+    ESCALATION_CLOSED = "escalation_closed"
+    DE_ESCALATED = "de_escalated"
     MERGED = "merged"
 
 
@@ -105,6 +111,14 @@ class Case(db.Model):
     escalation_level: Mapped[int] = mapped_column(default=0)
     reopen_count: Mapped[int] = mapped_column(default=0)
     satisfaction_score: Mapped[int | None] = mapped_column()
+    # Set once by the SLA sweep with a conditional UPDATE (… WHERE col IS NULL), so each breach is
+    # recorded and escalated exactly once, however many sweeps run.
+    first_response_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the sweep found a target overrun by more than half (level 2, once).
+    severe_breach_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The customer's last escalation request: at most one per 24 hours (a conditional UPDATE).
+    escalation_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Optimistic locking: SQLAlchemy adds "AND version = :old" to every UPDATE of a case.
     version: Mapped[int] = mapped_column(default=1)
 

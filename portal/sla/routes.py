@@ -1,13 +1,17 @@
 """SLA admin pages (targets, business calendar) and the template helpers that show a case's promise."""
 
+import time
 from dataclasses import asdict
 from datetime import timedelta
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+import click
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 
 from portal.auth.guards import roles_required
+from portal.extensions import db
 from portal.models import Role, Severity, Tier
 from portal.models.base import utcnow
+from portal.pagination import MAX_ID
 from portal.sla import services
 from portal.sla.forms import CalendarForm, HolidayForm, PolicyForm, RemoveHolidayForm, policy_prefix
 from portal.web import current_actor, perform
@@ -148,7 +152,7 @@ def add_holiday():
     return _render_calendar(status=status, holiday_form=form)
 
 
-@bp.route("/admin/calendar/holidays/<int:holiday_id>/delete", methods=["POST"])
+@bp.route(f"/admin/calendar/holidays/<int(max={MAX_ID}):holiday_id>/delete", methods=["POST"])
 @roles_required(Role.ADMIN)
 def remove_holiday(holiday_id):
     form = RemoveHolidayForm(prefix="remove")
@@ -159,3 +163,29 @@ def remove_holiday(holiday_id):
         return _render_calendar(status=status)
     flash(f"{holiday.name} removed from the holidays.", "success")
     return redirect(url_for("sla.calendar", _anchor="holidays"))
+
+
+# --- command line ---------------------------------------------------------------------------------
+
+
+@bp.cli.command("sweep")
+@click.option("--every", type=click.IntRange(min=1), help="Repeat every SECONDS (for deployment); once if not given.")
+def sweep(every):
+    """Mark SLA breaches, raise the escalations they call for, mail due-soon cases and auto-close
+    quiet resolved ones, committing case by case. Safe to run twice or on several machines."""
+    from portal.sla.sweep import run_sweep  # the sweep uses the case services, which use this package
+
+    config = current_app.config
+    while True:
+        report = run_sweep(
+            now=utcnow(),
+            ack_minutes=config["ESCALATION_ACK_MINUTES"],
+            auto_close_days=config["AUTO_CLOSE_DAYS"],
+            commit=db.session.commit,
+            rollback=db.session.rollback,
+        )
+        click.echo(f"SLA sweep: {report.summary()}.")
+        if not every:
+            return
+        db.session.remove()
+        time.sleep(every)
