@@ -61,6 +61,8 @@ def register_blueprints(app: Flask) -> None:
     from portal.main import bp as main_bp
     from portal.notifications import bp as notifications_bp
     from portal.replies import bp as replies_bp
+    from portal.reports import bp as reports_bp
+    from portal.satisfaction import bp as satisfaction_bp
     from portal.sla import bp as sla_bp
     from portal.triage import bp as triage_bp
     from portal.users import bp as users_bp
@@ -75,6 +77,8 @@ def register_blueprints(app: Flask) -> None:
         sla_bp,
         notifications_bp,
         escalations_bp,
+        satisfaction_bp,
+        reports_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,0 +1,107 @@
+"""Report pages: the quarterly/annual report with its CSV and XLSX downloads, and the dashboard.
+
+Every route is for signed-in staff with reports; customers (and anyone else without reports)
+get 404, as if the routes did not exist. Bad input re-renders the page with the message (400).
+"""
+
+from flask import Blueprint, Response, render_template, request
+
+from portal.auth.guards import signed_in
+from portal.extensions import db
+from portal.models.base import utcnow
+from portal.reports import charts, exports, policy, services
+from portal.reports.forms import DashboardForm, ReportForm
+from portal.reports.periods import parse_period, quarter_of
+from portal.reports.queries import AGE_BUCKETS
+from portal.services import ServiceError
+from portal.web import current_actor
+
+bp = Blueprint("reports", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _report_form(user) -> ReportForm:
+    form = ReportForm(request.args)
+    form.set_choices(
+        company=policy.can_see_company_reports(user),
+        managers=db.session.scalars(policy.reportable_managers(user)),
+        accounts=db.session.scalars(policy.reportable_accounts(user)),
+    )
+    return form
+
+
+def _parse(user, form):
+    """(scope, period) from a valid form; ServiceError (with its field) for input that means nothing."""
+    if not form.validate():
+        raise ServiceError("Please check the dates and choices.")
+    period = parse_period(form.period.data or quarter_of(utcnow()).label, form.start.data, form.end.data)
+    scope = policy.resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
+    return scope, period
+
+
+def _refuse(form, error: ServiceError, template: str):
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+    return render_template(template, form=form, report=None, dashboard=None, charts=None), error.status_code
+
+
+@bp.route("/reports")
+@signed_in
+def report():
+    user = current_actor()
+    policy.require_reports(user)
+    form = _report_form(user)
+    try:
+        scope, period = _parse(user, form)
+    except ServiceError as error:
+        return _refuse(form, error, "reports/report.html")
+    result = services.build_report(user, scope, period, now=utcnow())
+    sections = exports.report_sections(result)
+    return render_template("reports/report.html", form=form, report=result, sections=sections)
+
+
+@bp.route("/reports/export.<any(csv, xlsx):fmt>")
+@signed_in
+def export(fmt):
+    user = current_actor()
+    policy.require_reports(user)
+    form = _report_form(user)
+    try:
+        scope, period = _parse(user, form)
+    except ServiceError as error:
+        return _refuse(form, error, "reports/report.html")
+    result = services.build_report(user, scope, period, now=utcnow())
+    name = f"casebridge-report-{period.label.replace(' ', '_')}"
+    if fmt == "csv":
+        body, mimetype = exports.to_csv(result), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.to_xlsx(result), XLSX
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+@bp.route("/dashboard")
+@signed_in
+def dashboard():
+    user = current_actor()
+    policy.require_reports(user)
+    form = DashboardForm(request.args)
+    try:
+        if not form.validate():
+            raise ServiceError("Please check the choices.")
+        scope = policy.resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
+    except ServiceError as error:
+        return _refuse(form, error, "reports/dashboard.html")
+    board = services.build_dashboard(user, scope, now=utcnow())
+    return render_template(
+        "reports/dashboard.html",
+        form=form,
+        dashboard=board,
+        charts=charts.dashboard_charts(board),
+        age_labels=[label for label, _ in AGE_BUCKETS],
+    )
