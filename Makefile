@@ -27,11 +27,13 @@ db: install
 demo: db
 	$(FLASK) seed-demo
 
-# The web server and, beside it, the outbox sender (in development it prints each mail to the log).
+# The web server and, beside it, the outbox sender (in development it prints each mail to the log)
+# and the SLA sweep once a minute: the same three processes a production set-up runs.
 run: demo
 	@echo "Casebridge is starting on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
 	@$(FLASK) outbox send --loop & sender=$$!; \
-	trap 'kill $$sender 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) sla sweep --every 60 > instance/sweep.log 2>&1 & sweep=$$!; \
+	trap 'kill $$sender $$sweep 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

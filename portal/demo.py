@@ -40,6 +40,7 @@ from portal.models import (
     EventType,
     Kind,
     Role,
+    SatisfactionRating,
     Severity,
     Status,
     Tier,
@@ -1090,6 +1091,12 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
             played.append(case)
             if case.status == Status.CLOSED and plan.seed % 10 < 6:
                 case.satisfaction_score = story.score
+                rated_at = case.closed_at or case.resolved_at or now
+                db.session.add(
+                    SatisfactionRating(
+                        case=case, score=story.score, rated_by=case.requester, rated_at=rated_at, updated_at=rated_at
+                    )
+                )
             for step in story.played(now):
                 if step.actor is not None and step.actor.role == Role.CUSTOMER:
                     last_seen[step.actor.id] = max(last_seen.get(step.actor.id, step.at), step.at)

@@ -203,8 +203,8 @@ def test_resolved_tells_the_requester_with_a_one_click_rating_link(world, case):
     (message,) = notify_case_event(event)
     assert (message.to_address, message.kind) == (world.alice.email, K.CASE_RESOLVED)
     assert message.subject == f"[{case.reference}] Resolved: Invoices will not download"
-    assert f"http://portal.test/cases/{case.reference}#rate" in message.text_body
-    assert f'href="http://portal.test/cases/{case.reference}#rate"' in message.html_body
+    assert f"http://portal.test/cases/{case.reference}/rate" in message.text_body
+    assert f'href="http://portal.test/cases/{case.reference}/rate"' in message.html_body
 
 
 @pytest.mark.parametrize("to", ["open", "closed", "new"])

@@ -106,7 +106,12 @@ def test_inactive_users_see_nothing_and_may_do_nothing(setup, name):
     user.active = False
     db.session.flush()
     assert visible(user) == set()
-    user_only = (policy.can_submit_case, policy.can_use_saved_replies, policy.can_manage_saved_replies)
+    user_only = (
+        policy.can_submit_case,
+        policy.can_use_saved_replies,
+        policy.can_manage_saved_replies,
+        policy.can_see_reports,
+    )
     for predicate in user_only:
         assert not predicate(user), predicate.__name__
     for case_name in EVERY_CASE:

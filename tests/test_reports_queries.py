@@ -17,7 +17,7 @@ from portal.models import CATEGORIES, Escalation, EscalationReason, Kind, Severi
 from portal.models.escalations import DecisionOutcome
 from portal.reports import queries
 from portal.reports.periods import quarter_period
-from portal.reports.policy import Scope
+from portal.reports.scope import Scope
 from tests import factories
 
 NOW = datetime(2025, 5, 20, 12, 0, tzinfo=UTC)

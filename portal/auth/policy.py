@@ -209,6 +209,32 @@ def can_see_escalation_board(user: User) -> bool:
     return user.active and user.role in (Role.TEAM_LEAD, Role.EXECUTIVE)
 
 
+def can_rate_case(user: User, case: Case) -> bool:
+    """Rate (or change a rating of) a case: the customers who can see it. Never staff.
+
+    Whether the case is resolved yet, and whether the 7-day window is still open, are the
+    service's business (a clear 409), not a permission.
+    """
+    return user.active and user.role == Role.CUSTOMER and can_view_case(user, case)
+
+
+def can_see_reports(user: User) -> bool:
+    """Reports: executives, admins and team leads over everything; account managers over their own
+    accounts (see `portal.reports.scope`). Customers have none: every report route is a 404 to them."""
+    return user.active and user.role in (Role.ACCOUNT_MANAGER, *_SEES_EVERYTHING)
+
+
+def can_see_company_reports(user: User) -> bool:
+    """Reports over every account (company, team, any manager or account)."""
+    return user.active and user.role in _SEES_EVERYTHING
+
+
+def require_reports(user: User) -> None:
+    """404 for anyone without reports (customers): the routes do not exist for them."""
+    if not can_see_reports(user):
+        raise NotFound()
+
+
 def fetch_visible_case(user: User, case_id: int) -> Case:
     """The case with `case_id` if `user` may see it; 404 otherwise (missing and hidden look the same)."""
     case = db.session.scalar(visible_cases(user).where(Case.id == case_id))
@@ -248,6 +274,8 @@ TEMPLATE_PREDICATES = {
     "can_triage": can_triage,
     "can_work_case": can_work_case,
     "can_submit_case": can_submit_case,
+    "can_rate_case": can_rate_case,
+    "can_see_reports": can_see_reports,
     "can_use_saved_replies": can_use_saved_replies,
     "can_manage_saved_replies": can_manage_saved_replies,
     "can_request_escalation": can_request_escalation,

@@ -15,6 +15,7 @@ from portal.models.cases import (
 )
 from portal.models.escalations import DecisionOutcome, Escalation, EscalationReason, EscalationState
 from portal.models.outbox import MessageStatus, NotificationKind, NotificationOptOut, OutboxMessage
+from portal.models.satisfaction import SatisfactionRating
 from portal.models.saved_replies import SavedReply
 from portal.models.sla import BusinessCalendar, Holiday, SlaPolicy
 from portal.models.users import STAFF_ROLES, Role, User
@@ -42,6 +43,7 @@ __all__ = [
     "OutboxMessage",
     "Role",
     "SavedReply",
+    "SatisfactionRating",
     "Severity",
     "SlaPolicy",
     "Status",

@@ -222,7 +222,7 @@ def notify_case_event(event: CaseEvent) -> list[OutboxMessage]:
             level=_escalation_level(event) if event.type == EventType.ESCALATED else None,
             question=_question(event),
             promise=local_time(case.first_response_due_at, user),
-            rate_url=external_url("cases.detail", case_id=case.id, anchor="rate"),
+            rate_url=external_url("satisfaction.rate", case_id=case.id),
             **_case_context(case, user),
         )
         if message is not None:

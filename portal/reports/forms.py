@@ -1,5 +1,5 @@
 """Report filters (GET): the period and the scope. Their shape only; `periods.parse_period` and
-`policy.resolve_scope` decide what they mean and whether the user may see it."""
+`scope.resolve_scope` decide what they mean and whether the user may see it."""
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField

@@ -31,7 +31,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Account, AccountStatus, Case, Escalation, Kind, Status, User
 from portal.reports.periods import Period
-from portal.reports.policy import Scope
+from portal.reports.scope import Scope
 
 RESOLVED_STATUSES = (Status.RESOLVED, Status.CLOSED)
 HEALTH_WINDOW = timedelta(days=90)

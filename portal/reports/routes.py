@@ -6,13 +6,15 @@ get 404, as if the routes did not exist. Bad input re-renders the page with the 
 
 from flask import Blueprint, Response, render_template, request
 
+from portal.auth import policy
 from portal.auth.guards import signed_in
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.reports import charts, exports, policy, services
+from portal.reports import charts, exports, services
 from portal.reports.forms import DashboardForm, ReportForm
 from portal.reports.periods import parse_period, quarter_of
 from portal.reports.queries import AGE_BUCKETS
+from portal.reports.scope import reportable_accounts, reportable_managers, resolve_scope
 from portal.services import ServiceError
 from portal.web import current_actor
 
@@ -25,8 +27,8 @@ def _report_form(user) -> ReportForm:
     form = ReportForm(request.args)
     form.set_choices(
         company=policy.can_see_company_reports(user),
-        managers=db.session.scalars(policy.reportable_managers(user)),
-        accounts=db.session.scalars(policy.reportable_accounts(user)),
+        managers=db.session.scalars(reportable_managers(user)),
+        accounts=db.session.scalars(reportable_accounts(user)),
     )
     return form
 
@@ -36,7 +38,7 @@ def _parse(user, form):
     if not form.validate():
         raise ServiceError("Please check the dates and choices.")
     period = parse_period(form.period.data or quarter_of(utcnow()).label, form.start.data, form.end.data)
-    scope = policy.resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
+    scope = resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
     return scope, period
 
 
@@ -94,7 +96,7 @@ def dashboard():
     try:
         if not form.validate():
             raise ServiceError("Please check the choices.")
-        scope = policy.resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
+        scope = resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
     except ServiceError as error:
         return _refuse(form, error, "reports/dashboard.html")
     board = services.build_dashboard(user, scope, now=utcnow())

@@ -8,11 +8,12 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from portal.auth.policy import require_reports
 from portal.models import CATEGORIES, Severity, User
 from portal.reports import queries
 from portal.reports.health import Health, HealthInputs, score_health
 from portal.reports.periods import Period, last_quarters, quarter_of
-from portal.reports.policy import Scope, require_reports
+from portal.reports.scope import Scope
 
 TREND_QUARTERS = 8
 DASHBOARD_ACCOUNTS = 10
@@ -142,7 +143,7 @@ class Report:
 
 def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> Report:
     """The report for `period` against the previous period, limited to `scope` (already checked
-    against `user` by `policy.resolve_scope`). Account health is as of the period's end (or now)."""
+    against `user` by `scope.resolve_scope`). Account health is as of the period's end (or now)."""
     require_reports(user)
     periods = [period, period.previous()]
     summaries = queries.fetch_summaries(scope, periods, now=now)

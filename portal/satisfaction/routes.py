@@ -8,7 +8,6 @@ from portal.models import Role
 from portal.models.base import utcnow
 from portal.satisfaction import services
 from portal.satisfaction.forms import RatingForm, preselected_score
-from portal.satisfaction.policy import can_rate_case
 from portal.web import current_actor, perform
 
 bp = Blueprint("satisfaction", __name__)
@@ -33,7 +32,7 @@ def _render(case, form, status=200):
 def rate(case_id):
     user = current_actor()
     case = policy.fetch_visible_case(user, case_id)
-    policy.require(can_rate_case(user, case))
+    policy.require(policy.can_rate_case(user, case))
     rating = services.fetch_rating(case)
     form = RatingForm(formdata=None, obj=rating)
     form.score.data = preselected_score(request.args.get("score")) or (rating.score if rating else None)
@@ -45,7 +44,7 @@ def rate(case_id):
 def submit(case_id):
     user = current_actor()
     case = policy.fetch_visible_case(user, case_id)
-    policy.require(can_rate_case(user, case))
+    policy.require(policy.can_rate_case(user, case))
     form = RatingForm()
     if not form.validate_on_submit():
         return _render(case, form, 400)

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from werkzeug.exceptions import Forbidden
 
+from portal.auth.policy import can_rate_case
 from portal.extensions import db
 from portal.models import Case, Status, User
 from portal.models.satisfaction import SatisfactionRating
-from portal.satisfaction.policy import can_rate_case
 from portal.services import ConflictError, ServiceError
 
 RATING_WINDOW = timedelta(days=7)

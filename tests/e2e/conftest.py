@@ -90,7 +90,8 @@ def _seed() -> SimpleNamespace:
 def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
     """The portal served on 127.0.0.1 from a background thread, with its seed data.
 
-    Yields `url` plus the seeded sign-in e-mails (`customer`, `other_customer`, `team_lead`;
+    Yields `url`, the SQLite `database` file (for modules that add data of their own), plus the
+    seeded sign-in e-mails (`customer`, `other_customer`, `team_lead`;
     password factories.PASSWORD) and case references (`open_case`, `resolved_case`).
     """
     folder = tmp_path_factory.mktemp("e2e")
@@ -110,7 +111,7 @@ def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", **vars(seed))
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", database=folder / "e2e.db", **vars(seed))
     finally:
         server.shutdown()
         thread.join(timeout=10)

@@ -29,8 +29,7 @@ EXECUTIVE = "erin.executive@casebridge.example"
 def report_seed(live_server, tmp_path_factory):
     """An executive, an account manager for the seeded premium account, and this quarter's
     resolved, rated and feedback cases, written into the live server's database file."""
-    # The live server's file: the newest e2e.db of this session's temporary folders.
-    database = max(tmp_path_factory.getbasetemp().glob("e2e[0-9]*/e2e.db"), key=lambda path: path.stat().st_mtime)
+    database = live_server.database
     app = create_app(make_test_config(database.parent, SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}"))
     with app.app_context():
         if db.session.scalar(db.select(User).where(User.email == EXECUTIVE)) is None:

@@ -1,10 +1,9 @@
-"""Who may see which reports (DESIGN.md §4 "reports"). Kept here until the lead moves the
-predicates into `portal.auth.policy` (see the report of issue 6).
+"""Which accounts a report covers, and which of those choices a user may make (DESIGN.md §4).
 
-Executives and admins see everything; team leads the whole team (the portal has one support
-team, so: everything); account managers only their own accounts — never another account's
-numbers, not even in a company total. Customers have no reports at all: every report route
-answers them 404, as if it did not exist.
+The permissions themselves are `portal.auth.policy`'s: executives and admins see everything; team
+leads the whole team (the portal has one support team, so: everything); account managers only
+their own accounts — never another account's numbers, not even in a company total. Customers have
+no reports at all: every report route answers them 404, as if it did not exist.
 """
 
 from __future__ import annotations
@@ -14,28 +13,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from werkzeug.exceptions import NotFound
 
+from portal.auth.policy import can_see_company_reports, can_see_reports, require_reports
 from portal.extensions import db
 from portal.models import Account, Role, User
 from portal.pagination import MAX_ID
 from portal.services import ServiceError
 
-_SEES_EVERY_REPORT = frozenset({Role.TEAM_LEAD, Role.EXECUTIVE, Role.ADMIN})
 SCOPE_KINDS = ("company", "team", "manager", "account")
-
-
-def can_see_reports(user: User) -> bool:
-    return user.active and (user.role in _SEES_EVERY_REPORT or user.role == Role.ACCOUNT_MANAGER)
-
-
-def can_see_company_reports(user: User) -> bool:
-    """Reports over every account (company, team, any manager or account)."""
-    return user.active and user.role in _SEES_EVERY_REPORT
-
-
-def require_reports(user: User) -> None:
-    """404 for anyone without reports (customers): the routes do not exist for them."""
-    if not can_see_reports(user):
-        raise NotFound()
 
 
 @dataclass(frozen=True)
