@@ -262,6 +262,33 @@ def test_an_escalation_the_customer_asked_for_is_not_mailed_back_to_them(world, 
     assert recipients(notify_case_event(event)) == [(world.lead.email, K.ESCALATION)]
 
 
+def test_an_acknowledged_escalation_is_mailed_to_the_requester(world, case):
+    case.escalation_level = 2
+    event = record(case, EventType.ESCALATION_ACKNOWLEDGED, actor=world.executive, data={"level": 2})
+    (message,) = notify_case_event(event)
+    assert (message.to_address, message.kind) == (world.alice.email, K.ESCALATION_ACKNOWLEDGED)
+    assert "acknowledged" in message.subject
+    assert world.executive.name in message.text_body
+
+
+def test_a_decision_goes_to_the_case_owner_and_the_account_manager_never_the_customer(world, case):
+    case.escalation_level = 2
+    case.assignee = world.lead
+    event = record(
+        case,
+        EventType.ESCALATION_DECIDED,
+        actor=world.executive,
+        data={"level": 2, "outcome": "credit_offered"},
+        body="Offer a month's credit",
+        visibility=Visibility.INTERNAL,
+    )
+    queued = notify_case_event(event)
+    assert recipients(queued) == sorted(
+        [(world.lead.email, K.ESCALATION_DECIDED), (world.manager_a.email, K.ESCALATION_DECIDED)]
+    )
+    assert all("Offer a month's credit" in m.text_body and "Credit offered" in m.text_body for m in queued)
+
+
 @pytest.mark.parametrize("type", [EventType.SEVERITY_CHANGED, EventType.KIND_CHANGED, EventType.MERGED])
 def test_other_event_types_mail_nobody(world, case, type):
     assert notify_case_event(record(case, type, actor=world.lead)) == []

@@ -51,8 +51,8 @@ def test_a_customer_sees_the_customer_kinds_all_on_at_first(client_as, world):
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("manager_a", {"case_assigned", "customer_reply", "due_soon", "breached"}),
-        ("lead", {"case_assigned", "customer_reply", "due_soon", "breached", "escalation"}),
+        ("manager_a", {"case_assigned", "customer_reply", "due_soon", "breached", "escalation_decided"}),
+        ("lead", {"case_assigned", "customer_reply", "due_soon", "breached", "escalation", "escalation_decided"}),
         ("executive", {"escalation"}),
         ("admin", set()),
     ],
@@ -64,14 +64,20 @@ def test_staff_see_the_kinds_their_role_receives(client_as, world, role, expecte
 
 def test_unticking_a_kind_switches_it_off_and_ticking_switches_it_back_on(client_as, world):
     client = client_as(world.alice)
-    kept = {"case_received": "y", "waiting_on_you": "y", "case_escalated": "y", "case_resolved": "y"}
+    kept = {
+        "case_received": "y",
+        "waiting_on_you": "y",
+        "case_escalated": "y",
+        "escalation_acknowledged": "y",
+        "case_resolved": "y",
+    }
     response = client.post("/preferences", data=kept)
     assert response.status_code == 302 and response.headers["Location"] == "/preferences"
     assert opt_outs(world.alice) == {"staff_reply"}
     assert not preferences.wants(world.alice, K.STAFF_REPLY)
     assert preferences.wants(world.alice, K.CASE_RESOLVED)
     html = client.get("/preferences").get_data(as_text=True)
-    assert html.count("checked") == 4
+    assert html.count("checked") == 5
 
     client.post("/preferences", data={**kept, "staff_reply": "y"})
     assert opt_outs(world.alice) == set()

@@ -36,6 +36,7 @@ class NotificationKind(StrEnum):
     STAFF_REPLY = "staff_reply"
     WAITING_ON_YOU = "waiting_on_you"
     CASE_ESCALATED = "case_escalated"
+    ESCALATION_ACKNOWLEDGED = "escalation_acknowledged"
     CASE_RESOLVED = "case_resolved"
     # To staff
     CASE_ASSIGNED = "case_assigned"
@@ -43,6 +44,7 @@ class NotificationKind(StrEnum):
     DUE_SOON = "due_soon"
     BREACHED = "breached"
     ESCALATION = "escalation"
+    ESCALATION_DECIDED = "escalation_decided"
     # Security: always sent, cannot be switched off
     INVITATION = "invitation"
     PASSWORD_RESET = "password_reset"  # noqa: S105 (a kind of mail, not a password)

@@ -126,6 +126,11 @@ def _event_recipients(event: CaseEvent) -> list[tuple[User | None, NotificationK
         level = _escalation_level(event)
         role = Role.EXECUTIVE if level >= 2 else Role.TEAM_LEAD
         return [(person, K.ESCALATION) for person in _active_staff(role)] + [(case.requester, K.CASE_ESCALATED)]
+    if event.type == EventType.ESCALATION_ACKNOWLEDGED:
+        return [(case.requester, K.ESCALATION_ACKNOWLEDGED)]
+    if event.type == EventType.ESCALATION_DECIDED:
+        # Internal: only staff are written to (the visibility check below holds for everyone).
+        return [(case_owner(case), K.ESCALATION_DECIDED), (case.account.manager, K.ESCALATION_DECIDED)]
     return []
 
 
@@ -168,6 +173,8 @@ def _subject(kind: NotificationKind, event: CaseEvent) -> str:
         K.CASE_ASSIGNED: f"[{ref}] Assigned to you: {subject}",
         K.CUSTOMER_REPLY: f"[{ref}] {actor_name} replied: {subject}",
         K.ESCALATION: f"[{ref}] Escalated to level {_escalation_level(event)}: {subject}",
+        K.ESCALATION_ACKNOWLEDGED: f"[{ref}] Your escalation has been acknowledged: {subject}",
+        K.ESCALATION_DECIDED: f"[{ref}] Decision on the escalation: {subject}",
     }[kind]
 
 
@@ -184,6 +191,8 @@ def notify_case_event(event: CaseEvent) -> list[OutboxMessage]:
       link to rate the help; other statuses → nobody;
     - assigned → the new assignee;
     - escalated → every active team lead (level 1) or executive (level 2), and the requester;
+    - escalation acknowledged → the requester; escalation decided (internal) → the case's owner and
+      the account's manager, with the outcome;
     - sla_breached → as `notify_breached`; any other type → nobody.
 
     Internal notes never cause mail. Other internal events reach only staff who may read internal

@@ -18,21 +18,30 @@ LABELS = {
     K.STAFF_REPLY: "Our team replied to your case",
     K.WAITING_ON_YOU: "A case is waiting for your answer",
     K.CASE_ESCALATED: "Your case was escalated",
+    K.ESCALATION_ACKNOWLEDGED: "Senior staff acknowledged your escalation",
     K.CASE_RESOLVED: "Your case was resolved (with a link to rate our help)",
     K.CASE_ASSIGNED: "A case was assigned to me",
     K.CUSTOMER_REPLY: "A customer replied on a case I handle",
     K.DUE_SOON: "A case I handle is due soon",
     K.BREACHED: "A case I handle has breached its target",
     K.ESCALATION: "An escalation reached my level",
+    K.ESCALATION_DECIDED: "An executive decided on an escalated case I handle",
 }
 
 SECURITY_KINDS = frozenset({K.INVITATION, K.PASSWORD_RESET})
 
 # The kinds each role can receive at all, in the order the preferences page lists them.
 KINDS_BY_ROLE: dict[Role, tuple[NotificationKind, ...]] = {
-    Role.CUSTOMER: (K.CASE_RECEIVED, K.STAFF_REPLY, K.WAITING_ON_YOU, K.CASE_ESCALATED, K.CASE_RESOLVED),
-    Role.ACCOUNT_MANAGER: (K.CASE_ASSIGNED, K.CUSTOMER_REPLY, K.DUE_SOON, K.BREACHED),
-    Role.TEAM_LEAD: (K.CASE_ASSIGNED, K.CUSTOMER_REPLY, K.DUE_SOON, K.BREACHED, K.ESCALATION),
+    Role.CUSTOMER: (
+        K.CASE_RECEIVED,
+        K.STAFF_REPLY,
+        K.WAITING_ON_YOU,
+        K.CASE_ESCALATED,
+        K.ESCALATION_ACKNOWLEDGED,
+        K.CASE_RESOLVED,
+    ),
+    Role.ACCOUNT_MANAGER: (K.CASE_ASSIGNED, K.CUSTOMER_REPLY, K.DUE_SOON, K.BREACHED, K.ESCALATION_DECIDED),
+    Role.TEAM_LEAD: (K.CASE_ASSIGNED, K.CUSTOMER_REPLY, K.DUE_SOON, K.BREACHED, K.ESCALATION, K.ESCALATION_DECIDED),
     Role.EXECUTIVE: (K.ESCALATION,),
     Role.ADMIN: (),
 }
