@@ -8,8 +8,9 @@ from flask import render_template_string
 from flask_login import login_user
 from werkzeug.exceptions import Forbidden
 
+from portal.cases import timeline
 from portal.extensions import db
-from portal.models import Case, Status
+from portal.models import Case, EventType, Status
 from portal.models.base import utcnow
 from portal.models.satisfaction import SatisfactionRating
 from portal.satisfaction import services
@@ -155,3 +156,13 @@ def test_the_rate_panel_partial_renders_for_a_resolved_case(app, world, resolved
         html = render_template_string('{% include "satisfaction/_rate_panel.html" %}', case=resolved)
     assert f'action="/cases/{resolved.reference}/rating"' in html
     assert html.count('name="score"') == 5
+
+
+def test_a_rating_and_its_change_appear_on_the_timeline_for_staff_and_customer(client_as, world):
+    case = factories.make_case(requester=world.alice, status=Status.RESOLVED)
+    services.rate_case(case, score=2, comment="Slow answer", actor=world.alice, now=utcnow())
+    services.rate_case(case, score=4, comment=None, actor=world.alice, now=utcnow())
+    rated = [e for e in timeline.public_events(case) if e.type == EventType.RATED]
+    assert [(e.data["score"], e.data["changed"], e.body) for e in rated] == [(2, False, "Slow answer"), (4, True, None)]
+    html = client_as(world.manager_a).get(f"/cases/{case.reference}").get_data(as_text=True)
+    assert "rated our help 4 out of 5 (changed the rating)" in html

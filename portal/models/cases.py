@@ -79,6 +79,7 @@ class EventType(StrEnum):
     ESCALATION_CLOSED = "escalation_closed"
     DE_ESCALATED = "de_escalated"
     MERGED = "merged"
+    RATED = "rated"
 
 
 class Visibility(StrEnum):

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from werkzeug.exceptions import Forbidden
 
 from portal.auth.policy import can_rate_case
+from portal.cases import timeline
 from portal.extensions import db
-from portal.models import Case, Status, User
+from portal.models import Case, EventType, Status, User
 from portal.models.satisfaction import SatisfactionRating
 from portal.services import ConflictError, ServiceError
 
@@ -42,7 +43,7 @@ def rate_case(case: Case, *, score: int, comment: str | None, actor: User, now: 
     Refused: anyone but the case's customers (403); a case not yet resolved or closed (409);
     a rating older than 7 days (409, it is final); a score outside 1–5 (400). A comment of only
     blanks is no comment. Two customers of the account share the one rating: the latest wins
-    while the window is open.
+    while the window is open. Each rating (and change) is on the case's timeline, comment included.
     """
     if not can_rate_case(actor, case):
         raise Forbidden()
@@ -56,6 +57,7 @@ def rate_case(case: Case, *, score: int, comment: str | None, actor: User, now: 
     rating = fetch_rating(case)
     if not is_changeable(rating, now=now):
         raise ConflictError("This rating is final: ratings can be changed for 7 days after they are given.")
+    changed = rating is not None
     if rating is None:
         rating = SatisfactionRating(case=case, rated_at=now)
         db.session.add(rating)
@@ -64,5 +66,8 @@ def rate_case(case: Case, *, score: int, comment: str | None, actor: User, now: 
     rating.rated_by = actor
     rating.updated_at = now
     case.satisfaction_score = score
+    timeline.record_event(
+        case, EventType.RATED, actor=actor, body=comment, data={"score": score, "changed": changed}, at=now
+    )
     db.session.flush()
     return rating
