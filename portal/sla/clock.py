@@ -3,6 +3,7 @@
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _ZERO = timedelta(0)
@@ -237,15 +238,28 @@ def _working_intervals(after: datetime, calendar: BusinessCalendar) -> Iterator[
     instant (its clock reads a later day). The first interval may still end before
     ``after``; callers clip it.
     """
-    zone = calendar.zone
-    day = after.astimezone(zone).date()
+    day = after.astimezone(calendar.zone).date()
     while True:
-        if day.weekday() in calendar.workdays and day not in calendar.holidays:
-            opening = _resolve_wall_time(datetime.combine(day, calendar.start), zone)
-            closing = _resolve_wall_time(datetime.combine(day, calendar.end), zone)
-            if opening < closing:  # empty only when the whole interval is a DST gap
-                yield opening, closing
+        interval = _day_interval(day, calendar)
+        if interval is not None:
+            yield interval
         day += _ONE_DAY
+
+
+@lru_cache(maxsize=65_536)
+def _day_interval(day: date, calendar: BusinessCalendar) -> tuple[datetime, datetime] | None:
+    """The UTC working interval of one local day, or None for a day off.
+
+    Cached: lists ask for the time left on many clocks at once, and a long-breached clock walks
+    every day since it fell due; the zone conversions are the expensive part and a day's interval
+    never changes for a given (frozen, hashable) calendar.
+    """
+    if day.weekday() not in calendar.workdays or day in calendar.holidays:
+        return None
+    zone = calendar.zone
+    opening = _resolve_wall_time(datetime.combine(day, calendar.start), zone)
+    closing = _resolve_wall_time(datetime.combine(day, calendar.end), zone)
+    return (opening, closing) if opening < closing else None  # empty only inside a DST gap
 
 
 def _resolve_wall_time(wall: datetime, zone: ZoneInfo) -> datetime:
