@@ -8,7 +8,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint install db demo clean
+.PHONY: run test lint install db demo clean bench bench-quick bench-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,20 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# Benchmarks (bench/README.md): seed the scratch PostgreSQL database BENCH_DB, serve the portal and a
+# bare-Flask ceiling under gunicorn, drive every page with wrk, write bench/RESULTS.md.
+BENCH_DB  ?= postgresql+psycopg://root@127.0.0.1/casebridge_bench
+BENCH_ARGS ?=
+
+bench-tools:
+	@command -v wrk >/dev/null || apt-get install -y wrk || (apt-get update && apt-get install -y wrk)
+
+bench-quick: install bench-tools
+	$(BIN)/python bench/run.py --url $(BENCH_DB) --scales 10000 --duration 3 $(BENCH_ARGS)
+
+bench: install bench-tools
+	$(BIN)/python bench/run.py --url $(BENCH_DB) --scales 10000,100000,1000000 --duration 10 $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
