@@ -125,6 +125,16 @@ def _breached(now):
 # --- results ------------------------------------------------------------------------------------
 
 
+def _counts_by_dimension(selects, dimensions, periods: list[Period]) -> dict[str, list[dict[str, int]]]:
+    """Run the UNION ALL of `(dimension, value, period bucket, count)` selects and fold it into
+    `{dimension: [{value: count} for each period]}`; rows outside every period are dropped."""
+    result = {dimension: [{} for _ in periods] for dimension in dimensions}
+    for dimension, value, bucket, n in db.session.execute(sa.union_all(*selects)):
+        if bucket is not None:
+            result[dimension][bucket][value] = int(n)
+    return result
+
+
 def _percent(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
@@ -231,11 +241,7 @@ def fetch_breakdown(scope: Scope, periods: list[Period]) -> dict[str, list[dict[
             .where(_within(Case.created_at, periods), scope.condition(Case.account_id))
             .group_by(column, bucket)
         )
-    result = {dimension: [{} for _ in periods] for dimension in BREAKDOWN_DIMENSIONS}
-    for dimension, value, bucket, n in db.session.execute(sa.union_all(*selects)):
-        if bucket is not None:
-            result[dimension][bucket][value] = int(n)
-    return result
+    return _counts_by_dimension(selects, BREAKDOWN_DIMENSIONS, periods)
 
 
 DURATION_METRICS = ("first_response", "resolution")
@@ -299,11 +305,7 @@ def fetch_escalations(scope: Scope, periods: list[Period]) -> dict[str, list[dic
             .where(_within(Escalation.created_at, periods), scope.condition(Case.account_id))
             .group_by(column, bucket)
         )
-    result = {dimension: [{} for _ in periods] for dimension in ESCALATION_DIMENSIONS}
-    for dimension, value, bucket, n in db.session.execute(sa.union_all(*selects)):
-        if bucket is not None:
-            result[dimension][bucket][value] = int(n)
-    return result
+    return _counts_by_dimension(selects, ESCALATION_DIMENSIONS, periods)
 
 
 def fetch_suggestion_counts(scope: Scope, periods: list[Period]) -> list[dict[str, int]]:

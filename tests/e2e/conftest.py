@@ -9,6 +9,7 @@ browser sends proves it carries its token. Without /usr/bin/chromium these tests
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -95,15 +96,20 @@ def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
     password factories.PASSWORD) and case references (`open_case`, `resolved_case`).
     """
     folder = tmp_path_factory.mktemp("e2e")
-    config = make_test_config(
-        folder,
-        SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'e2e.db'}",
-        WTF_CSRF_ENABLED=True,
+    with serve_portal(folder, _seed) as (url, seed):
+        yield SimpleNamespace(url=url, database=folder / "e2e.db", **vars(seed))
+
+
+@contextmanager
+def serve_portal(folder, seed):
+    """Serve a portal of its own from `folder/e2e.db` (CSRF on, as in production) in a background
+    thread; `seed()` fills it first. Yields the base URL and what `seed` returned."""
+    app = create_app(
+        make_test_config(folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'e2e.db'}", WTF_CSRF_ENABLED=True)
     )
-    app = create_app(config)
     with app.app_context():
         db.create_all()
-        seed = _seed()
+        seeded = seed()
         db.session.commit()
         db.session.remove()
 
@@ -111,7 +117,7 @@ def live_server(tmp_path_factory) -> Iterator[SimpleNamespace]:
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", database=folder / "e2e.db", **vars(seed))
+        yield f"http://127.0.0.1:{server.server_port}", seeded
     finally:
         server.shutdown()
         thread.join(timeout=10)

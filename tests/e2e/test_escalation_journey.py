@@ -1,29 +1,23 @@
 """Escalation in a real browser: a customer escalates, a team lead acknowledges and raises it to
 level 2, an executive records a decision; and axe on the executive board.
 
-The shared live server's seed has no executive, so this module serves its own portal (same
-pattern as tests/e2e/conftest.py: its own SQLite file, CSRF on) with a customer, a team lead and
-an executive, and drives it with the shared `browser`.
+The shared live server's seed has no executive, so this module serves its own portal
+(`serve_portal` from tests/e2e/conftest.py: its own SQLite file, CSRF on) with a customer, a team
+lead and an executive, and drives it with the shared `browser`.
 """
 
 import re
-import threading
 from types import SimpleNamespace
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from portal import create_app
-from portal.extensions import db
 from portal.models import Role, Tier
 from tests import factories
-from tests.conftest import make_test_config
-from tests.e2e.conftest import TIMEOUT_MS, QuietHandler
+from tests.e2e.conftest import TIMEOUT_MS, serve_portal
 from tests.e2e.helpers import sign_in, sign_out
-
-BLOCKING_IMPACTS = {"serious", "critical"}
+from tests.e2e.test_accessibility import BLOCKING_IMPACTS
 
 
 def _seed() -> SimpleNamespace:
@@ -39,26 +33,8 @@ def _seed() -> SimpleNamespace:
 
 @pytest.fixture(scope="module")
 def escalation_server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("e2e-escalation")
-    app = create_app(
-        make_test_config(folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder / 'e2e.db'}", WTF_CSRF_ENABLED=True)
-    )
-    with app.app_context():
-        db.create_all()
-        seed = _seed()
-        db.session.commit()
-        db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-escalation-server", daemon=True)
-    thread.start()
-    try:
-        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", **vars(seed))
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            db.engine.dispose()
+    with serve_portal(tmp_path_factory.mktemp("e2e-escalation"), _seed) as (url, seed):
+        yield SimpleNamespace(url=url, **vars(seed))
 
 
 @pytest.fixture
