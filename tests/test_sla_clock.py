@@ -17,6 +17,7 @@ from portal.sla.clock import (
     paused_business_time,
     remaining,
 )
+from portal.sla.clock import _day_interval as day_interval
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -462,3 +463,133 @@ def test_adding_then_measuring_round_trips(calendar, start, target):
 @given(calendars(), instants, instants)
 def test_remaining_is_antisymmetric(calendar, due, now):
     assert remaining(due, now, calendar) == -remaining(now, due, calendar)
+
+
+# --- long spans: whole weeks counted against the day walk -----------------------
+
+
+def walk_between(start: datetime, end: datetime, calendar: BusinessCalendar) -> timedelta:
+    """Reference: the business time inside ``[start, end)``, one local day at a time.
+
+    The clock's original algorithm: from ``start``'s local day on, add each working interval's
+    overlap with the span until a day opens at or after ``end``. The clock now counts whole weeks
+    arithmetically and must agree with this exactly.
+    """
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    total = timedelta(0)
+    if end <= start:
+        return total
+    day = start.astimezone(calendar.zone).date()
+    while True:
+        interval = day_interval(day, calendar)
+        if interval is not None:
+            opening, closing = interval
+            if opening >= end:
+                break
+            overlap = min(closing, end) - max(opening, start)
+            if overlap > timedelta(0):
+                total += overlap
+        day += timedelta(days=1)
+    return total
+
+
+ENGLISH_BANK_HOLIDAYS_2026 = {
+    date(2026, 1, 1),
+    date(2026, 4, 3),
+    date(2026, 4, 6),
+    date(2026, 5, 4),
+    date(2026, 5, 25),
+    date(2026, 8, 31),
+    date(2026, 12, 25),
+    date(2026, 12, 28),
+}
+
+
+def test_a_year_of_weekdays_loses_only_the_holidays_on_weekdays():
+    boxing_day = date(2026, 12, 26)  # a Saturday: no working time to lose
+    calendar = BusinessCalendar("Europe/London", range(5), time(9), time(17), ENGLISH_BANK_HOLIDAYS_2026 | {boxing_day})
+    start, end = london(2026, 1, 1), london(2027, 1, 1)
+    # 2026 has 261 weekdays, 8 of them bank holidays; 8 hours each, across both DST changes.
+    assert business_time_between(start, end, calendar) == minutes(253 * 480)
+    assert remaining(start, end, calendar) == -minutes(253 * 480)
+
+
+def test_night_hours_lose_the_skipped_hour_inside_whole_weeks():
+    calendar = london_calendar(time(0), time(4))
+    start, end = london(2026, 3, 1), london(2026, 6, 1)
+    # 92 days of 4 hours, but 29 March (spring forward at 01:00) has only 3.
+    assert business_time_between(start, end, calendar) == minutes(92 * 240 - 60)
+    # A holiday on that very day loses its 3 hours, not 4.
+    with_holiday = london_calendar(time(0), time(4), holidays={date(2026, 3, 29)})
+    assert business_time_between(start, end, with_holiday) == minutes(91 * 240)
+
+
+def test_case_breached_three_years_ago_is_late_by_the_walked_time():
+    calendar = BusinessCalendar("America/New_York", range(5), time(8, 30), time(18), {date(2027, 7, 5)})
+    due = datetime(2025, 11, 3, 17, 45, tzinfo=NEW_YORK)  # the Monday after DST ends
+    now = datetime(2028, 11, 6, 9, 15, tzinfo=NEW_YORK)
+    assert remaining(due, now, calendar) == -walk_between(due, now, calendar)
+
+
+def test_local_day_running_past_the_end_in_utc_is_clipped():
+    # New York is behind UTC: the span ends at 02:00 UTC on 17 June, 22:00 on 16 June locally,
+    # while 16 June's working hours close at 23:00 locally, 03:00 UTC on 17 June.
+    calendar = BusinessCalendar("America/New_York", ALL_WEEK, time(9), time(23))
+    start = datetime(2026, 6, 1, 0, 0, tzinfo=UTC)  # 20:00 on 31 May in New York
+    end = datetime(2026, 6, 17, 2, 0, tzinfo=UTC)
+    # 3 hours on 31 May, 14 hours on each of 1-15 June, 13 hours on 16 June.
+    assert business_time_between(start, end, calendar) == timedelta(hours=3 + 15 * 14 + 13)
+
+
+# Zones whose clocks change, with the local days they changed on, to start spans near and to put
+# holidays on (the spring-forward day loses working time on night hours; a holiday then loses less).
+DST_CHANGE_DAYS = {
+    "Europe/London": [date(2026, 3, 29), date(2026, 10, 25), date(2027, 3, 28), date(2027, 10, 31)],
+    "America/New_York": [date(2026, 3, 8), date(2026, 11, 1), date(2027, 3, 14), date(2027, 11, 7)],
+    "Australia/Lord_Howe": [date(2026, 4, 5), date(2026, 10, 4)],  # a DST shift of 30 minutes
+    # Until 2019 clocks here changed at midnight: 00:00-01:00 skipped, or 23:00-00:00 repeated.
+    "America/Sao_Paulo": [date(2017, 10, 15), date(2018, 2, 17), date(2018, 2, 18), date(2018, 11, 4)],
+    "Pacific/Apia": [date(2011, 4, 2), date(2011, 9, 24), date(2011, 12, 30)],  # 30 Dec 2011 never happened
+    "UTC": [],
+}
+
+
+@st.composite
+def long_spans(draw) -> tuple[BusinessCalendar, datetime, datetime]:
+    """A random calendar and two instants up to about three years apart, often across DST changes."""
+    timezone = draw(st.sampled_from(sorted(DST_CHANGE_DAYS)))
+    zone = ZoneInfo(timezone)
+    changes = DST_CHANGE_DAYS[timezone]
+    earliest, latest = datetime(2009, 1, 1), datetime(2028, 12, 31)
+    if changes and draw(st.booleans()):
+        change = datetime.combine(draw(st.sampled_from(changes)), time())
+        earliest, latest = change - timedelta(days=400), change
+    first = draw(st.datetimes(min_value=earliest, max_value=latest, timezones=st.sampled_from([UTC, zone])))
+    longest = draw(st.sampled_from([timedelta(days=30), timedelta(days=1100)]))
+    span = draw(st.timedeltas(timedelta(0), longest))
+    second = (first.astimezone(UTC) + span).astimezone(draw(st.sampled_from([UTC, zone])))
+
+    # Night hours half the time, so that clock changes fall inside working hours.
+    opening = draw(st.one_of(st.integers(0, 120), st.integers(0, 24 * 60 - 2)))
+    closing = draw(st.integers(opening + 1, 24 * 60 - 1))
+    near_span = st.integers(-3, span.days + 3).map(lambda offset: first.date() + timedelta(days=offset))
+    holidays = st.one_of(near_span, st.sampled_from(changes)) if changes else near_span
+    calendar = BusinessCalendar(
+        timezone=timezone,
+        workdays=draw(st.one_of(st.just(ALL_WEEK), st.frozensets(st.integers(0, 6), min_size=1))),
+        start=time(*divmod(opening, 60)),
+        end=time(*divmod(closing, 60)),
+        holidays=draw(st.frozensets(holidays, max_size=40)),
+    )
+    return calendar, first, second
+
+
+@settings(max_examples=400, deadline=None)
+@given(long_spans())
+def test_business_time_between_equals_the_day_walk(span):
+    calendar, first, second = span
+    forwards = walk_between(first, second, calendar)
+    assert business_time_between(first, second, calendar) == forwards
+    assert business_time_between(second, first, calendar) == walk_between(second, first, calendar)
+    assert remaining(second, first, calendar) == forwards
+    assert remaining(first, second, calendar) == -forwards

@@ -1,5 +1,6 @@
 """Business-time arithmetic for SLA clocks: working hours, holidays, weekends, DST."""
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 _ZERO = timedelta(0)
 _ONE_MINUTE = timedelta(minutes=1)
 _ONE_DAY = timedelta(days=1)
+_ONE_WEEK = timedelta(weeks=1)
 _MICROSECOND = timedelta(microseconds=1)
 
 
@@ -218,16 +220,136 @@ def _add_business_time(start: datetime, amount: timedelta, calendar: BusinessCal
 
 
 def _between(start: datetime, end: datetime, calendar: BusinessCalendar) -> timedelta:
-    total = _ZERO
+    """Return the business time inside ``[start, end)`` (UTC instants); zero if ``end <= start``.
+
+    The plain way is the day walk (:func:`_walk_between`): from ``start``'s local day on, add
+    each day's working-interval overlap with ``[start, end)`` until a day opens at or after
+    ``end``. That is one step per calendar day, and queue pages show how late every listed case
+    is, longest-breached first, so a span of two weeks or more is counted in three parts instead:
+
+    1. the head, the few days before the first whole week: walked;
+    2. whole weeks, in which every day lies wholly inside ``[start, end)`` and so adds its full
+       working time. Any seven consecutive days hold each weekday once, so ``n`` whole weeks hold
+       ``n`` × (workdays per week) regular working days, each as long as the working hours on
+       the wall clock. Only *irregular* days differ: holidays (no working time) and days when a
+       DST change makes the working hours last longer or shorter in real time
+       (:func:`_dst_change_days`). Each one in the weeks, found by bisecting sorted lists,
+       corrects the total by its real working time minus the regular one;
+    3. the tail, the days after the whole weeks: walked until a day opens at or after ``end``.
+
+    Why the whole weeks' days lie inside the span: a UTC offset is under 24 hours, so a local
+    wall-clock time resolves to an instant less than 24 hours away from the same wall time read
+    as UTC. A day two or more days after ``start``'s UTC date therefore opens after ``start``,
+    and a day two or more days before ``end``'s UTC date closes before ``end``; the whole weeks
+    are taken between those bounds. The result equals the day walk's to the microsecond (the
+    tests keep the walk as a reference and compare the two).
+    """
     if end <= start:
-        return total
-    for opening, closing in _working_intervals(start, calendar):
-        if opening >= end:
-            break
-        overlap = min(closing, end) - max(opening, start)
-        if overlap > _ZERO:
-            total += overlap
+        return _ZERO
+    first_day = start.astimezone(calendar.zone).date()
+    if (end.date() - start.date()).days < 14 or start.year <= 1 or end.year >= 9999:
+        # Short spans are simply walked; so are spans at the very ends of the datetime range,
+        # where the year-long scans behind the week arithmetic could overflow and the walk not.
+        return _walk_between(start, end, first_day, None, calendar)
+    weeks_start = start.date() + 2 * _ONE_DAY
+    last_day_inside = end.date() - 2 * _ONE_DAY
+    weeks = ((last_day_inside - weeks_start).days + 1) // 7
+    weeks_stop = weeks_start + weeks * _ONE_WEEK
+    head = _walk_between(start, end, first_day, weeks_start, calendar)
+    middle = _whole_weeks_time(weeks_start, weeks, calendar)
+    tail = _walk_between(start, end, weeks_stop, None, calendar)
+    return head + middle + tail
+
+
+def _walk_between(
+    start: datetime, end: datetime, first_day: date, stop_day: date | None, calendar: BusinessCalendar
+) -> timedelta:
+    """Add up each local day's working-interval overlap with ``[start, end)``, one day at a time.
+
+    Walks from ``first_day`` up to (not including) ``stop_day``, or with no ``stop_day`` until
+    the first working day that opens at or after ``end``.
+    """
+    total = _ZERO
+    day = first_day
+    while stop_day is None or day < stop_day:
+        interval = _day_interval(day, calendar)
+        if interval is not None:
+            opening, closing = interval
+            if opening >= end:
+                break
+            overlap = min(closing, end) - max(opening, start)
+            if overlap > _ZERO:
+                total += overlap
+        day += _ONE_DAY
     return total
+
+
+def _whole_weeks_time(first_day: date, weeks: int, calendar: BusinessCalendar) -> timedelta:
+    """Return the full working time of the ``weeks`` whole weeks of local days from ``first_day``.
+
+    Regular working days times their wall-clock length, corrected day by day for the irregular
+    days among them (see :func:`_between`). A day on neither list lasts exactly the regular
+    time (see :func:`_dst_change_days`); a day on a list that turns out regular after all
+    corrects the total by zero.
+    """
+    stop_day = first_day + weeks * _ONE_WEEK
+    regular = _wall_length(calendar.start, calendar.end)
+    total = weeks * len(calendar.workdays) * regular
+
+    holidays = _sorted_holidays(calendar)
+    irregular = set(holidays[bisect_left(holidays, first_day) : bisect_left(holidays, stop_day)])
+    for year in range(first_day.year, (stop_day - _ONE_DAY).year + 1):
+        changes = _dst_change_days(calendar.timezone, calendar.start, calendar.end, year)
+        irregular.update(changes[bisect_left(changes, first_day) : bisect_left(changes, stop_day)])
+
+    for day in irregular:
+        interval = _day_interval(day, calendar)
+        worked = _ZERO if interval is None else interval[1] - interval[0]
+        expected = regular if day.weekday() in calendar.workdays else _ZERO
+        total += worked - expected
+    return total
+
+
+@lru_cache(maxsize=1024)
+def _sorted_holidays(calendar: BusinessCalendar) -> tuple[date, ...]:
+    """The calendar's holidays in date order, for bisecting."""
+    return tuple(sorted(calendar.holidays))
+
+
+@lru_cache(maxsize=1024)
+def _dst_change_days(timezone: str, start: time, end: time, year: int) -> tuple[date, ...]:
+    """Return the days of ``year``, in order, on which a DST change may make the ``start``-``end``
+    local working hours last longer or shorter in real time than on the wall clock.
+
+    Those are the days on which the UTC offset at the opening differs from the one at the
+    closing, or the opening or closing time is skipped or repeated (there ``fold=0`` and
+    ``fold=1`` give different offsets, PEP 495). On every other day both times exist once and
+    resolve to the wall time minus the same offset, so the day lasts exactly its wall-clock
+    length. DST changes happen at night, so for daytime hours the list is usually empty.
+    ``ZoneInfo`` does not list its transitions, so each day of the year is checked once, and
+    the result is cached per zone, hours and year (calendars that differ only in their
+    holidays or workdays share it).
+    """
+    zone = ZoneInfo(timezone)
+    days = []
+    for ordinal in range(date(year, 1, 1).toordinal(), date(year, 12, 31).toordinal() + 1):
+        day = date.fromordinal(ordinal)
+        opening = datetime.combine(day, start)
+        closing = datetime.combine(day, end)
+        offsets = {
+            zone.utcoffset(opening),
+            zone.utcoffset(opening.replace(fold=1)),
+            zone.utcoffset(closing),
+            zone.utcoffset(closing.replace(fold=1)),
+        }
+        if len(offsets) > 1:
+            days.append(day)
+    return tuple(days)
+
+
+def _wall_length(start: time, end: time) -> timedelta:
+    """How long the working hours last on the wall clock (their real length on a regular day)."""
+    return datetime.combine(date.min, end) - datetime.combine(date.min, start)
 
 
 def _working_intervals(after: datetime, calendar: BusinessCalendar) -> Iterator[tuple[datetime, datetime]]:
@@ -250,9 +372,9 @@ def _working_intervals(after: datetime, calendar: BusinessCalendar) -> Iterator[
 def _day_interval(day: date, calendar: BusinessCalendar) -> tuple[datetime, datetime] | None:
     """The UTC working interval of one local day, or None for a day off.
 
-    Cached: lists ask for the time left on many clocks at once, and a long-breached clock walks
-    every day since it fell due; the zone conversions are the expensive part and a day's interval
-    never changes for a given (frozen, hashable) calendar.
+    Cached: lists ask for the time left on many clocks at once, and their walks (and the irregular
+    days of their whole weeks) ask for the same days again; the zone conversions are the expensive
+    part and a day's interval never changes for a given (frozen, hashable) calendar.
     """
     if day.weekday() not in calendar.workdays or day in calendar.holidays:
         return None
