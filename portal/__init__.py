@@ -86,3 +86,4 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     app.cli.add_command(cli.seed_demo)
     app.cli.add_command(cli.create_user)
+    app.cli.add_command(cli.accounts)

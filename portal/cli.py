@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask seed-demo` and `flask create-user`."""
+"""Command-line tasks: `flask seed-demo`, `flask create-user` and `flask accounts refresh-status`."""
 
 import click
 from flask.cli import with_appcontext
@@ -6,6 +6,8 @@ from flask.cli import with_appcontext
 from portal.auth.services import create_user as create_user_service
 from portal.extensions import db
 from portal.models import Account, Role
+from portal.models.base import utcnow
+from portal.reports.status import describe_changes, refresh_account_statuses
 from portal.services import ServiceError
 
 
@@ -46,3 +48,18 @@ def create_user(email, name, role, account_name, password):
         raise click.ClickException(exc.message) from None
     db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}.")
+
+
+@click.group("accounts")
+def accounts():
+    """Tasks on the customer accounts."""
+
+
+@accounts.command("refresh-status")
+@with_appcontext
+def refresh_status():
+    """Set each account that is not churned to at risk or active from its health now (the repeating
+    SLA sweep also does this once an hour). Safe at any time: only accounts that change are written."""
+    changes = refresh_account_statuses(now=utcnow())
+    db.session.commit()
+    click.echo(describe_changes(changes))

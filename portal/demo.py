@@ -1,17 +1,23 @@
-"""Demo data for `flask seed-demo`: staff, twelve accounts with their customers and a year of cases.
+"""Demo data for `flask seed-demo`: staff, twelve accounts with their customers and two years of cases.
 
 Everything is drawn from `random.Random(2026)` with times relative to now, so two seeds a day apart
 look alike. Cases are built directly (not through `submit_case`, which stamps now) and each one
 follows a life story that mirrors the services: routed at submission to the account's manager (a
 new account still awaiting a manager leaves its cases to the triage queue and the team lead), opened
 at triage, answered in business hours; customers reply, cases wait on the customer, get resolved,
-sometimes reopened, and closed by the customer's confirmation or the auto-close job. Status changes
-go through `workflow.transition(at=...)` and every other event through `timeline.record_event(at=...)`.
+sometimes reopened, and closed by the customer's confirmation or the auto-close job. Cases submitted
+as critical, and cases reopened twice, are escalated to the team lead, who closes the escalation once
+the case is resolved. Status changes go through `workflow.transition(at=...)` and every other event
+through `timeline.record_event(at=...)`.
 
 A story is cut off at now, so recent cases are still new, open, waiting or resolved; every older one
 has run to its end. The staff queues are then made to look like a working week, whatever the time of
 the seed: each account manager has a few cases in progress, a few waiting on the customer, the
 triage queue has a backlog, and Alex's queue shows a breached case and one due soon.
+
+The history reaches back over the dashboard's whole trend, so every quarter it charts (and the
+quarter before, which the oldest one's report is compared with) has cases, ratings, SLA results and
+escalations. The accounts' statuses are then set from their health, as the SLA sweep keeps them.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from flask import current_app
 
 from portal.auth.services import find_user_by_email, hash_password
 from portal.cases import timeline, workflow
+from portal.escalations import rules
 from portal.extensions import db
 from portal.models import (
     OPEN_STATUSES,
@@ -49,6 +56,7 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.models.escalations import urgency_rank
+from portal.reports.status import refresh_account_statuses
 from portal.sla import services as sla
 from portal.sla.clock import (
     DEFAULT_CALENDAR,
@@ -63,8 +71,14 @@ from portal.triage.queues import DUE_SOON
 DEMO_PASSWORD = "casebridge-demo"  # noqa: S105 (published demo logins)
 DEMO_ADMIN_EMAIL = "admin@casebridge.example"
 SEED = 2026
-CASE_COUNT = 400
-HISTORY_DAYS = 365
+CASE_COUNT = 760
+# The dashboard trends the last TREND_QUARTERS (8) quarters, the current one included, and a report
+# on the oldest compares it with the quarter before: 8 full quarters and the current one, at most
+# 823 days back. Fixed days rather than quarter starts, so two seeds a day apart look alike.
+HISTORY_DAYS = 830
+# Cases per day rise steadily over the history (the customers' use of the product grew): today
+# about 1 + HISTORY_GROWTH times as many as at the start. The oldest quarters still have about 50.
+HISTORY_GROWTH = 1.5
 
 LONDON, NEW_YORK, BERLIN, SINGAPORE = "Europe/London", "America/New_York", "Europe/Berlin", "Asia/Singapore"
 
@@ -89,7 +103,7 @@ class _AccountSpec:
     manager: str | None  # e-mail of an account manager in STAFF; None: awaiting a manager
     customers: tuple[tuple[str, str | None, str], ...]  # (name, mailbox or None for first.last, timezone)
     status: AccountStatus = AccountStatus.ACTIVE
-    signed_days_ago: int | None = None  # a new account: signed this many days ago (else 420-900)
+    signed_days_ago: int | None = None  # a new account: signed this many days ago (else before the history)
 
 
 ACCOUNTS = [
@@ -713,6 +727,15 @@ class _Story:
     def status(self, to: Status, actor: User | None, note: str | None = None) -> None:
         self.add(EventType.STATUS_CHANGED, actor, note, to=to)
 
+    def escalate(self, reason: EscalationReason, *, lead: User) -> None:
+        """As the escalation rules at submission or a second reopen: level 1, at the moment of the
+        event that triggers it; the team lead acknowledges it and takes it on within minutes, well
+        inside the window after which the sweep would raise it to the executives."""
+        self.add(EventType.ESCALATED, None, same_time=True, data={"level": 1, "from": 0, "reason": reason.value})
+        self.t += timedelta(minutes=self.rng.uniform(4, 20))
+        self.add(EventType.ESCALATION_ACKNOWLEDGED, lead, data={"level": 1})
+        self.add(EventType.ESCALATION_OWNED, lead, same_time=True, data={"level": 1, "owner": lead.name})
+
     def customer_reply(self, body: str, *, waiting: bool) -> None:
         """As `reply_to_case`: a reply on a case waiting on the customer first puts it back to open."""
         requester = self.plan.requester
@@ -730,16 +753,25 @@ def _build_story(
 
     created (→ routed) → (severity changed) → open → first reply → … → resolved (→ reopened →
     resolved) → closed by the customer's confirmation or, after `auto_close_days` quiet days, by the
-    auto-close job.
+    auto-close job. A case submitted as critical, or reopened twice, is escalated to level 1 as the
+    rules say; the team lead acknowledges and owns it at once and closes it when the case is resolved.
     """
     r = random.Random(plan.seed)
     s = _Story(plan, r, calendars)
     requester, template, severity = plan.requester, plan.template, plan.severity
+    submitted = severity  # what the customer chose; triage sometimes changes it (below)
+    if r.random() < 0.06:
+        index = SEVERITIES.index(severity)
+        submitted = SEVERITIES[index + 1] if index == 0 or (index < 3 and r.random() < 0.5) else SEVERITIES[index - 1]
     s.add(EventType.CREATED, requester, data={"kind": template.kind.value})
-    # As `submit_case`: routed at once to the account's manager, or left for the triage queue.
+    # As `submit_case`: routed at once to the account's manager, or left for the triage queue, and
+    # escalated to the team leads when the customer chose critical.
     owner = routing.route_new_case(plan.account.manager)
     if owner is not None:
         s.add(EventType.ASSIGNED, None, same_time=True, assignee=owner)
+    escalated = submitted == Severity.CRITICAL
+    if escalated:
+        s.escalate(EscalationReason.CRITICAL_SEVERITY, lead=lead)
     s.may_stop(Status.NEW)
 
     # Triage: the manager opens their routed case, or the team lead does it for them; a case nobody
@@ -750,11 +782,9 @@ def _build_story(
     first_response = targets.first_response_minutes
     first_response *= r.uniform(1.05, 2.0) if r.random() < LATE_FIRST_RESPONSE else r.uniform(0.1, 0.85)
     s.staff_later(0.7 * first_response, 0.7 * first_response)
-    if r.random() < 0.06:  # as `change_case_details`: the change, then the reason as an internal note
-        index = SEVERITIES.index(severity)
-        before = SEVERITIES[index + 1] if index == 0 or (index < 3 and r.random() < 0.5) else SEVERITIES[index - 1]
-        s.add(EventType.SEVERITY_CHANGED, triager, data={"from": before.value, "to": severity.value})
-        raised = SEVERITIES.index(before) < index
+    if submitted != severity:  # as `change_case_details`: the change, then the reason as an internal note
+        s.add(EventType.SEVERITY_CHANGED, triager, data={"from": submitted.value, "to": severity.value})
+        raised = SEVERITIES.index(submitted) < SEVERITIES.index(severity)
         s.add(EventType.INTERNAL_NOTE, triager, f"Reason for changing the severity: {SEVERITY_REASONS[raised]}")
     if owner is None:  # as `assign_case`: assigning a new case opens it
         s.add(EventType.ASSIGNED, triager, assignee=manager)
@@ -830,12 +860,18 @@ def _build_story(
         reopens += 1
         s.customer_later(60, 3 * 480)
         s.status(Status.OPEN, requester, r.choice(REOPEN_REASONS))
+        if reopens == rules.REOPENS_BEFORE_ESCALATION and not escalated:
+            escalated = True
+            s.escalate(EscalationReason.REOPENED, lead=lead)
         if r.random() < 0.5:
             s.staff_later(30, 480)
             s.add(EventType.INTERNAL_NOTE, manager, REOPEN_NOTE)
         s.staff_later(240, 5 * 480)
         s.add(EventType.PUBLIC_REPLY, manager, "Sorry about that, {first}. We've looked again and fixed it properly.")
         s.status(Status.RESOLVED, manager)
+    if escalated:  # the team lead closes the escalation once the case is resolved for good
+        s.staff_later(10, 120)
+        s.add(EventType.ESCALATION_CLOSED, lead, data={"level": 1})
 
     # The customer confirms, or the auto-close job (`close_stale_resolved_cases`) closes the case
     # the moment it has been quiet for `auto_close_days`.
@@ -931,14 +967,62 @@ def _new_case(plan: _Plan, steps: list[_Step]) -> Case:
     return case
 
 
+_ESCALATION_STEPS = frozenset(
+    {
+        EventType.ESCALATED,
+        EventType.ESCALATION_ACKNOWLEDGED,
+        EventType.ESCALATION_OWNED,
+        EventType.ESCALATION_CLOSED,
+    }
+)
+
+
+def _play_escalation(case: Case, escalation: Escalation | None, step: _Step) -> Escalation:
+    """Apply one escalation step as the escalation services do (a level-1 escalation: opened,
+    acknowledged, owned, closed), recording its event; return the case's escalation."""
+    if step.type == EventType.ESCALATED:
+        escalation = Escalation(
+            case=case,
+            level=1,
+            reason=EscalationReason(step.data["reason"]),
+            created_at=step.at,
+            raised_at=step.at,
+            urgency=urgency_rank(1, False),
+        )
+        db.session.add(escalation)
+        db.session.flush()  # the events name the escalation by id
+        case.escalation_level = 1
+    elif step.type == EventType.ESCALATION_ACKNOWLEDGED:
+        escalation.acknowledged_at, escalation.acknowledged_by = step.at, step.actor
+        escalation.urgency = urgency_rank(1, True)
+    elif step.type == EventType.ESCALATION_OWNED:
+        escalation.owner = step.actor
+    else:
+        escalation.closed_at, escalation.closed_by = step.at, step.actor
+        case.escalation_level = 0
+    timeline.record_event(
+        case,
+        step.type,
+        actor=step.actor,
+        data={**step.data, "escalation_id": escalation.id},
+        visibility=Visibility.INTERNAL if step.type == EventType.ESCALATION_OWNED else Visibility.PUBLIC,
+        at=step.at,
+    )
+    return escalation
+
+
 def _play(case: Case, steps: list[_Step], now: datetime) -> None:
     """Apply the steps that have happened by `now` to the case through the services' own rules
     (`workflow.transition`, the SLA clock functions), recording each as a timeline event."""
+    escalation = None
     for step in steps:
         if step.at > now:
             break
         if step.type == EventType.STATUS_CHANGED:
             workflow.transition(case, step.to, actor=step.actor, note=step.body, at=step.at)
+            continue
+        if step.type in _ESCALATION_STEPS:
+            escalation = _play_escalation(case, escalation, step)
             continue
         data = step.data
         if step.type == EventType.ASSIGNED:  # the data `assign_case` records (`_assignment_data`)
@@ -967,12 +1051,12 @@ def _customer_email(name: str, mailbox: str | None, domain: str) -> str:
 
 
 def _case_age_days(rng: random.Random, index: int) -> float:
-    """Days before now of the `index`-th of CASE_COUNT cases, oldest first, within the last year and
-    with recent months busier (density 1 + 0.6 x). Each case is drawn within its own share of the
-    year, so cases arrive steadily, without the week-long lulls independent draws can leave."""
-    a = 0.6
+    """Days before now of the `index`-th of CASE_COUNT cases, oldest first, within HISTORY_DAYS and
+    with recent months busier (density 1 + HISTORY_GROWTH x). Each case is drawn within its own share
+    of the history, so cases arrive steadily, without the week-long lulls independent draws can leave."""
+    a = HISTORY_GROWTH
     u = (index + rng.random()) / CASE_COUNT
-    x = ((1 + 2 * a * u * (1 + a / 2)) ** 0.5 - 1) / a  # 0 = a year ago, 1 = now
+    x = ((1 + 2 * a * u * (1 + a / 2)) ** 0.5 - 1) / a  # 0 = the start of the history, 1 = now
     return HISTORY_DAYS * (1 - x)
 
 
@@ -997,7 +1081,7 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
             name=name,
             role=role,
             password_hash=password_hash,
-            created_at=now - timedelta(days=rng.randint(900, 1200)),
+            created_at=now - timedelta(days=rng.randint(HISTORY_DAYS + 70, HISTORY_DAYS + 370)),
             last_login_at=now - timedelta(minutes=rng.randint(30, 3 * 24 * 60)),
         )
     db.session.add_all(staff.values())
@@ -1008,7 +1092,8 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
     for spec in ACCOUNTS:
         low, high, step = CONTRACT_VALUES[spec.tier]
         renewal_days = rng.randint(20, 80) if spec.status == AccountStatus.AT_RISK else rng.randint(20, 540)
-        created = now - timedelta(days=rng.randint(420, 900))
+        # Established accounts were customers (with their people signed up) before the history starts.
+        created = now - timedelta(days=rng.randint(HISTORY_DAYS + 40, HISTORY_DAYS + 520))
         onboarding_days = 25
         if spec.signed_days_ago is not None:  # a new account renews a year after signing
             created = now - timedelta(days=spec.signed_days_ago, minutes=rng.randint(0, 600))
@@ -1106,6 +1191,9 @@ def seed_demo_data() -> tuple[list[tuple[str, str]], bool]:
     db.session.flush()
     _seed_escalations(played, lead=lead, executives=executives, now=now)
     db.session.flush()
+    # The statuses the accounts were given above tell their stories (more cases lately, a renewal
+    # near); what the portal shows is what their health says, as the SLA sweep would set it.
+    refresh_account_statuses(now=now)
     return logins, True
 
 
@@ -1126,10 +1214,15 @@ DEMO_DECISION = "Offer a month's service credit and put the fix into the next re
 
 
 def _seed_escalations(cases: list[Case], *, lead: User, executives: list[User], now: datetime) -> None:
-    """Escalate some of the open demo cases (newest first, the strategic and premium accounts' first),
-    backdated, with the timeline events the escalation services would have recorded."""
+    """Escalate some of the open demo cases not escalated already (newest first, the strategic and
+    premium accounts' first), backdated, with the timeline events the escalation services would have
+    recorded."""
     candidates = sorted(
-        (case for case in cases if case.is_open and case.created_at < now - timedelta(hours=3)),
+        (
+            case
+            for case in cases
+            if case.is_open and case.escalation_level == 0 and case.created_at < now - timedelta(hours=3)
+        ),
         key=lambda case: (case.account.tier != Tier.STRATEGIC, case.account.tier != Tier.PREMIUM, -case.id),
     )
     for (level, reason, minutes, state), case in zip(DEMO_ESCALATIONS, candidates, strict=False):
@@ -1325,7 +1418,7 @@ def _plan_case(
 
 
 def _plan_cases(rng: random.Random, accounts: list[Account], customers, calendars, now: datetime) -> list[_Plan]:
-    """CASE_COUNT cases over the last year, from the accounts that were customers then (a new account
+    """CASE_COUNT cases over the last HISTORY_DAYS, from the accounts that were customers then (a new account
     raises more while it settles in)."""
     plans = []
     for index in range(CASE_COUNT):

@@ -16,16 +16,23 @@ from portal.models import (
     CATEGORIES,
     OPEN_STATUSES,
     Account,
+    AccountStatus,
     Case,
     CaseEvent,
+    Escalation,
+    EscalationReason,
     EventType,
     Kind,
     Role,
+    Severity,
     Status,
     Tier,
     User,
 )
 from portal.models.base import utcnow
+from portal.reports import services as reports
+from portal.reports.periods import last_quarters
+from portal.reports.scope import Scope
 from portal.triage import queues
 from tests import factories
 
@@ -80,7 +87,7 @@ def queue(user: User, name: str, *, now, due: str = "") -> list[Case]:
 # --- seed-demo ---------------------------------------------------------------------------------------
 
 
-def test_seed_demo_loads_accounts_people_and_a_year_of_cases(app, db_session):
+def test_seed_demo_loads_accounts_people_and_two_years_of_cases(app, db_session):
     result = run(app, "seed-demo")
 
     assert result.exit_code == 0, result.output
@@ -94,7 +101,7 @@ def test_seed_demo_loads_accounts_people_and_a_year_of_cases(app, db_session):
     assert found["accounts"] == 12
     assert found["staff"] == 8
     assert 24 <= found["customers"] <= 48
-    assert 350 <= found["cases"] <= 450
+    assert 700 <= found["cases"] <= 820  # CASE_COUNT, the showcase cases and nothing more
     assert Counter(account.tier for account in db_session.scalars(sa.select(Account))) == {
         Tier.STANDARD: 5,
         Tier.PREMIUM: 4,
@@ -176,14 +183,16 @@ def test_demo_cases_have_a_realistic_mix(seeded, db_session):
 
     statuses = Counter(case.status for case in cases)
     assert set(statuses) == set(Status)  # new, open, waiting, resolved and closed are all there
-    assert 0.03 <= sum(case.status in OPEN_STATUSES for case in cases) / total <= 0.08  # about 5 %
+    # A working week in progress (a few cases per manager and the triage backlog), not a share of
+    # the history: however long that is, old cases have all run to their end.
+    assert 12 <= sum(case.status in OPEN_STATUSES for case in cases) <= 40
     assert 2 <= statuses[Status.WAITING_ON_CUSTOMER] <= 8
     recent = {case.status for case in cases if case.created_at > utcnow() - timedelta(weeks=4)}
     assert {Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER, Status.RESOLVED} <= recent
 
     now = utcnow()
     oldest = min(case.created_at for case in cases)
-    assert now - timedelta(days=366) <= oldest
+    assert now - timedelta(days=demo.HISTORY_DAYS + 1) <= oldest
     # Nothing sits in a queue for months, and no resolved case has outstayed the auto-close.
     for case in cases:
         if case.status in OPEN_STATUSES:
@@ -302,6 +311,84 @@ def test_demo_queues_look_the_same_whatever_the_time_of_the_seed(db_session, mon
 
     check_staff_queues(now)
     assert max(case.updated_at for case in db_session.scalars(sa.select(Case))) <= now
+
+
+# The last day of a quarter: the dashboard's oldest quarter, and the one its report is compared
+# with, reach furthest back then (8 full quarters and almost all of the current one).
+QUARTER_END = datetime(2026, 12, 31, 15, 0, tzinfo=UTC)
+COMPANY = Scope("company", "Whole company")
+
+
+@pytest.fixture
+def seeded_at_quarter_end(db_session, monkeypatch):
+    monkeypatch.setattr(demo, "utcnow", lambda: QUARTER_END)
+    seed_demo_data()
+    return QUARTER_END
+
+
+def test_demo_history_fills_every_quarter_of_the_dashboard_trend(seeded_at_quarter_end, db_session):
+    now = seeded_at_quarter_end
+    executive = staff_user("erin.exec@casebridge.example")
+    quarters = last_quarters(now, reports.TREND_QUARTERS + 1)  # and the quarter the oldest is compared with
+    assert quarters[0].start > now - timedelta(days=demo.HISTORY_DAYS)
+
+    for quarter in quarters:
+        report = reports.build_report(executive, COMPANY, quarter, now=now)
+        summary = report.summary
+        assert summary.cases >= 40, quarter.label
+        assert summary.rated >= 15 and summary.csat is not None, quarter.label
+        assert summary.first_response_compliance is not None, quarter.label
+        assert summary.resolution_compliance is not None, quarter.label
+        assert all(report.breakdown[dimension][0] for dimension in ("kind", "category", "severity")), quarter.label
+        assert report.escalations["reason"][0], quarter.label  # escalations opened in the quarter
+        assert report.digest, quarter.label
+
+    board = reports.build_dashboard(executive, COMPANY, now=now)
+    assert len(board.trend) == reports.TREND_QUARTERS
+    assert all(summary.csat is not None and summary.response_rate is not None for summary in board.trend)
+
+
+def test_demo_account_statuses_are_the_ones_their_health_gives(seeded_at_quarter_end, db_session):
+    healths = reports.fetch_account_health(COMPANY, as_of=QUARTER_END)
+    accounts = {account.id: account for account in db_session.scalars(sa.select(Account))}
+
+    assert len(healths) == len(accounts) == 12  # no demo account has churned
+    for row in healths:
+        expected = AccountStatus.AT_RISK if row.health.at_risk else AccountStatus.ACTIVE
+        assert accounts[row.facts.account_id].status == expected, row.facts.name
+
+
+def test_demo_escalates_the_cases_the_rules_escalate(seeded, db_session):
+    """Critical at submission (as `submit_case`), by the case's own story; a case's level is that of
+    its open escalation, and it has at most one."""
+    events = defaultdict(list)
+    for event in db_session.scalars(sa.select(CaseEvent).order_by(CaseEvent.id)):
+        events[event.case_id].append(event)
+    escalations = defaultdict(list)
+    for escalation in db_session.scalars(sa.select(Escalation)):
+        escalations[escalation.case_id].append(escalation)
+
+    critical = 0
+    for case in db_session.scalars(sa.select(Case)):
+        timeline = events[case.id]
+        changes = [event for event in timeline if event.type == EventType.SEVERITY_CHANGED]
+        submitted = changes[0].data["from"] if changes else case.severity.value
+        at_submission = [
+            event
+            for event in timeline
+            if event.type == EventType.ESCALATED
+            and event.data["reason"] == EscalationReason.CRITICAL_SEVERITY.value
+            and event.created_at == case.created_at
+        ]
+        assert len(at_submission) == (submitted == Severity.CRITICAL.value), case.reference
+        critical += submitted == Severity.CRITICAL.value
+        open_ = [escalation for escalation in escalations[case.id] if escalation.is_open]
+        assert len(open_) <= 1, case.reference
+        assert case.escalation_level == (open_[0].level if open_ else 0), case.reference
+        for escalation in escalations[case.id]:
+            mentioned = {event.data.get("escalation_id") for event in timeline if event.data}
+            assert escalation.id in mentioned, case.reference
+    assert critical >= 30
 
 
 def test_every_demo_customer_sees_their_own_accounts_cases(seeded, db_session):

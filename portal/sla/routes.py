@@ -168,17 +168,30 @@ def remove_holiday(holiday_id):
 # --- command line ---------------------------------------------------------------------------------
 
 
+# How often the repeating sweep sets the accounts' statuses from their health: the health covers
+# 90 days, so an hour late changes nothing that matters, and the grouped query reads half a year
+# of cases.
+ACCOUNT_STATUS_INTERVAL = timedelta(hours=1)
+
+
 @bp.cli.command("sweep")
 @click.option("--every", type=click.IntRange(min=1), help="Repeat every SECONDS (for deployment); once if not given.")
 def sweep(every):
     """Mark SLA breaches, raise the escalations they call for, mail due-soon cases and auto-close
-    quiet resolved ones, committing case by case. Safe to run twice or on several machines."""
+    quiet resolved ones, committing case by case. Safe to run twice or on several machines.
+
+    With --every, also set the accounts' statuses from their health: on the first pass and then
+    at most once an hour. A single run does not (cron can run it every minute): schedule
+    `flask accounts refresh-status` for that."""
+    from portal.reports.status import describe_changes, refresh_account_statuses
     from portal.sla.sweep import run_sweep  # the sweep uses the case services, which use this package
 
     config = current_app.config
+    statuses_refreshed_at = None
     while True:
+        now = utcnow()
         report = run_sweep(
-            now=utcnow(),
+            now=now,
             ack_minutes=config["ESCALATION_ACK_MINUTES"],
             auto_close_days=config["AUTO_CLOSE_DAYS"],
             commit=db.session.commit,
@@ -187,5 +200,10 @@ def sweep(every):
         click.echo(f"SLA sweep: {report.summary()}.")
         if not every:
             return
+        if statuses_refreshed_at is None or now - statuses_refreshed_at >= ACCOUNT_STATUS_INTERVAL:
+            changes = refresh_account_statuses(now=now)
+            db.session.commit()
+            statuses_refreshed_at = now
+            click.echo(describe_changes(changes))
         db.session.remove()
         time.sleep(every)
