@@ -79,6 +79,17 @@ class Config:
 
         self.WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
 
+        # Built reports and dashboards are cached (portal/reports/cache.py) for at most this long,
+        # and dropped at once when a case, escalation, rating or account changes. The default cache
+        # is files under <instance>/cache, shared by the web server and the sweep on one machine;
+        # production uses Redis, shared by every server.
+        self.REPORT_CACHE_SECONDS = _env_int("REPORT_CACHE_SECONDS", 300)
+        self.CACHE_TYPE = env.get("CACHE_TYPE", "FileSystemCache")
+        self.CACHE_DIR = env.get("CACHE_DIR", "")  # empty: <instance>/cache
+        self.CACHE_DEFAULT_TIMEOUT = self.REPORT_CACHE_SECONDS
+        self.CACHE_KEY_PREFIX = "casebridge:"
+        self.CACHE_REDIS_URL = env.get("CACHE_REDIS_URL", env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+
         self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")
         self.MAIL_PORT = _env_int("MAIL_PORT", 25)
         self.MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
@@ -130,6 +141,8 @@ class TestingConfig(Config):
         self.SERVER_NAME = None
         self.MAIL_BACKEND = "smtp"
         self.MAIL_SUPPRESS_SEND = True  # Flask-Mail records instead of sending; SMTP tests turn it off
+        self.CACHE_TYPE = "NullCache"  # tests of the cache itself switch a real one on
+        self.CACHE_NO_NULL_WARNING = True
         self.PORTAL_URL = "http://portal.test"
 
 
@@ -148,6 +161,7 @@ class ProductionConfig(Config):
         self.RATELIMIT_STORAGE_URI = os.environ.get(
             "RATELIMIT_STORAGE_URI", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
         )
+        self.CACHE_TYPE = os.environ.get("CACHE_TYPE", "RedisCache")
 
 
 CONFIGS = {

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, load_config
 from portal import cli, errors, web
-from portal.extensions import csrf, db, limiter, login_manager, mail, migrate
+from portal.extensions import cache, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +28,8 @@ def create_app(config: Config | str | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
+    if not app.config["CACHE_DIR"]:
+        app.config["CACHE_DIR"] = str(Path(app.instance_path) / "cache")
 
     register_extensions(app)
     web.register_web_helpers(app)  # before blueprints: routes use its URL converter
@@ -44,6 +46,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     limiter.init_app(app)
+    cache.init_app(app)
 
     from portal.auth.services import load_user
 

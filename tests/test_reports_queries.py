@@ -118,21 +118,21 @@ def expected_summary(cases):
 
 def test_summaries_match_python(world, generated):
     for scope, accounts in scopes(world):
-        result = queries.fetch_summaries(scope, PERIODS, now=NOW)
-        for period, summary in zip(PERIODS, result, strict=True):
+        result = queries.fetch_case_counts(scope, PERIODS, now=NOW)
+        for period, counts in zip(PERIODS, result, strict=True):
             cases = [case for case in scoped(generated, accounts) if in_period(case, period)]
-            assert summary == expected_summary(cases), (scope.kind, period.label)
-    assert result[0].cases > 20  # the data is not trivially empty
+            assert counts.summary == expected_summary(cases), (scope.kind, period.label)
+    assert result[0].summary.cases > 20  # the data is not trivially empty
 
 
 def test_breakdown_by_kind_category_and_severity_matches_python(world, generated):
     for scope, accounts in scopes(world):
-        result = queries.fetch_breakdown(scope, PERIODS)
+        result = queries.fetch_case_counts(scope, PERIODS, now=NOW)
         for index, period in enumerate(PERIODS):
             cases = [case for case in scoped(generated, accounts) if in_period(case, period)]
             for dimension in queries.BREAKDOWN_DIMENSIONS:
                 expected = Counter(str(getattr(case, dimension)) for case in cases)
-                assert result[dimension][index] == dict(expected), (scope.kind, period.label, dimension)
+                assert result[index].by[dimension] == dict(expected), (scope.kind, period.label, dimension)
 
 
 def test_median_and_p90_are_nearest_rank_and_match_python(world, generated):
@@ -206,11 +206,11 @@ def test_escalations_by_level_reason_and_outcome_match_python(world, generated):
 
 def test_suggestion_counts_and_samples_match_python(world, generated):
     for scope, accounts in scopes(world):
-        counts = queries.fetch_suggestion_counts(scope, PERIODS)
+        counts = queries.fetch_case_counts(scope, PERIODS, now=NOW)
         for index, period in enumerate(PERIODS):
             feedback = [c for c in scoped(generated, accounts) if in_period(c, period) and c.kind == Kind.FEEDBACK]
-            assert counts[index] == dict(Counter(case.category for case in feedback))
-        samples = queries.fetch_suggestion_samples(scope, Q1, per_category=2)
+            assert counts[index].suggestions == dict(Counter(case.category for case in feedback))
+        samples = queries.fetch_suggestion_samples(scope, Q1, counts[0].suggestions, per_category=2)
         feedback = [c for c in scoped(generated, accounts) if in_period(c, Q1) and c.kind == Kind.FEEDBACK]
         expected = []
         for category in sorted({case.category for case in feedback}):

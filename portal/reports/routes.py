@@ -4,13 +4,13 @@ Every route is for signed-in staff with reports; customers (and anyone else with
 get 404, as if the routes did not exist. Bad input re-renders the page with the message (400).
 """
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 
 from portal.auth import policy
 from portal.auth.guards import signed_in
 from portal.extensions import db
 from portal.models.base import utcnow
-from portal.reports import charts, exports, services
+from portal.reports import cache, charts, exports
 from portal.reports.forms import DashboardForm, ReportForm
 from portal.reports.periods import parse_period, quarter_of
 from portal.reports.queries import AGE_BUCKETS
@@ -61,7 +61,7 @@ def report():
         scope, period = _parse(user, form)
     except ServiceError as error:
         return _refuse(form, error, "reports/report.html")
-    result = services.build_report(user, scope, period, now=utcnow())
+    result = cache.report(user, scope, period, now=utcnow())
     sections = exports.report_sections(result)
     return render_template("reports/report.html", form=form, report=result, sections=sections)
 
@@ -76,7 +76,7 @@ def export(fmt):
         scope, period = _parse(user, form)
     except ServiceError as error:
         return _refuse(form, error, "reports/report.html")
-    result = services.build_report(user, scope, period, now=utcnow())
+    result = cache.report(user, scope, period, now=utcnow())
     name = f"casebridge-report-{period.label.replace(' ', '_')}"
     if fmt == "csv":
         body, mimetype = exports.to_csv(result), "text/csv; charset=utf-8"
@@ -99,11 +99,12 @@ def dashboard():
         scope = resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
     except ServiceError as error:
         return _refuse(form, error, "reports/dashboard.html")
-    board = services.build_dashboard(user, scope, now=utcnow())
+    board = cache.dashboard(user, scope, now=utcnow())
     return render_template(
         "reports/dashboard.html",
         form=form,
         dashboard=board,
+        cache_minutes=current_app.config["REPORT_CACHE_SECONDS"] // 60,
         charts=charts.dashboard_charts(board),
         age_labels=[label for label, _ in AGE_BUCKETS],
     )

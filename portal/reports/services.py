@@ -122,6 +122,7 @@ def fetch_account_health(scope: Scope, *, as_of: datetime) -> list[AccountHealth
 @dataclass
 class Report:
     scope: Scope
+    now: datetime  # when the figures were taken
     period: Period
     previous: Period
     summary: queries.Summary
@@ -146,29 +147,30 @@ def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> 
     against `user` by `scope.resolve_scope`). Account health is as of the period's end (or now)."""
     require_reports(user)
     periods = [period, period.previous()]
-    summaries = queries.fetch_summaries(scope, periods, now=now)
-    counts = queries.fetch_suggestion_counts(scope, periods)
+    counts = queries.fetch_case_counts(scope, periods, now=now)
+    suggestions, previous_suggestions = counts[0].suggestions, counts[1].suggestions
     samples: dict[str, list[tuple[int, str]]] = {}
-    for sample in queries.fetch_suggestion_samples(scope, period):
+    for sample in queries.fetch_suggestion_samples(scope, period, suggestions):
         samples.setdefault(sample.category, []).append((sample.case_id, sample.subject))
     digest = [
         DigestCategory(
             category,
             CATEGORIES.get(category, category),
             count,
-            counts[1].get(category, 0),
+            previous_suggestions.get(category, 0),
             group_suggestions(samples.get(category, [])),
             len(samples.get(category, [])),
         )
-        for category, count in sorted(counts[0].items(), key=lambda item: (-item[1], item[0]))
+        for category, count in sorted(suggestions.items(), key=lambda item: (-item[1], item[0]))
     ]
     return Report(
         scope=scope,
+        now=now,
         period=period,
         previous=periods[1],
-        summary=summaries[0],
-        previous_summary=summaries[1],
-        breakdown=queries.fetch_breakdown(scope, periods),
+        summary=counts[0].summary,
+        previous_summary=counts[1].summary,
+        breakdown={dimension: [c.by[dimension] for c in counts] for dimension in queries.BREAKDOWN_DIMENSIONS},
         durations=queries.fetch_durations(scope, periods),
         escalations=queries.fetch_escalations(scope, periods),
         digest=digest,
@@ -219,7 +221,7 @@ def build_dashboard(user: User, scope: Scope, *, now: datetime) -> Dashboard:
     require_reports(user)
     this_quarter = quarter_of(now)
     quarters = last_quarters(now, TREND_QUARTERS)
-    trend = queries.fetch_summaries(scope, quarters, now=now)
+    trend = [counts.summary for counts in queries.fetch_case_counts(scope, quarters, now=now)]
     return Dashboard(
         scope=scope,
         now=now,
