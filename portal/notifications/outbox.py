@@ -67,18 +67,16 @@ def enqueue(
         "dedupe_key": dedupe_key,
         "created_at": utcnow(),
     }
-    table = OutboxMessage.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
-        statement = postgresql.insert(table).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        statement = postgresql.insert(OutboxMessage)
     elif dialect == "sqlite":
-        statement = sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+        statement = sqlite.insert(OutboxMessage)
     else:  # pragma: no cover - the portal runs on PostgreSQL and SQLite only
         raise RuntimeError(f"the outbox does not support {dialect}")
-    message_id = db.session.execute(statement.returning(table.c.id)).scalar()
-    if message_id is None:
-        return None
-    return db.session.get(OutboxMessage, message_id)
+    statement = statement.values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    # RETURNING the row as an object: the message without a second SELECT.
+    return db.session.scalars(statement.returning(OutboxMessage)).first()
 
 
 def fetch_outbox_page(*, status: str = "", cursor: str | None, per_page: int) -> Page:
