@@ -8,6 +8,7 @@ from flask import current_app
 
 import portal.models  # noqa: F401  (every model must be imported for autogenerate)
 from portal.models.base import UTCDateTime
+from portal.models.cases import include_in_autogenerate
 
 config = context.config
 fileConfig(config.config_file_name)
@@ -40,6 +41,7 @@ def run_migrations_online() -> None:
     configure_args = {
         "process_revision_directives": skip_empty_autogenerate,
         "render_item": render_item,
+        "include_object": include_in_autogenerate,
         **migrate_ext.configure_args,
     }
     with migrate_ext.db.engine.connect() as connection:

@@ -1,8 +1,10 @@
 """Keyset pagination: every page costs the same, however deep, because it seeks instead of skipping.
 
 A page is ordered by one sort column plus the row id as a tie-breaker. The cursor carries the
-last row's (sort value, id); the next page starts strictly after it. Sort columns may hold NULLs,
-which always come last (for example cases with no SLA clock running, when sorting by time left).
+last row's (sort value, id); the next page starts strictly after it, written as a row comparison
+`(column, id) > (value, id)` that both databases answer from an index on (column, id). A sort column
+may hold NULLs when its ordering says so; they always come last (for example cases with no SLA
+clock running, when sorting by time left).
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ class Page:
 
 @dataclass(frozen=True)
 class Ordering:
-    """Sort by `attribute` of `model` (a datetime column), then by id; NULLs last."""
+    """Sort by `attribute` of `model` (a datetime column), then by id; NULLs last when `nullable`."""
 
     model: type
     attribute: str
     descending: bool = False
+    nullable: bool = False
 
     @property
     def column(self):
@@ -70,12 +73,12 @@ def _after(ordering: Ordering, value: datetime | None, row_id: int):
     """The rows strictly after (value, row_id) in `ordering`."""
     column, row = ordering.column, ordering.model.id
     if value is None:  # already in the NULL tail
+        if not ordering.nullable:
+            return sa.false()
         return sa.and_(column.is_(None), row < row_id if ordering.descending else row > row_id)
-    if ordering.descending:
-        beyond = sa.or_(column < value, sa.and_(column == value, row < row_id))
-    else:
-        beyond = sa.or_(column > value, sa.and_(column == value, row > row_id))
-    return sa.or_(beyond, column.is_(None))
+    key = sa.tuple_(column, row)
+    beyond = key < sa.tuple_(value, row_id) if ordering.descending else key > sa.tuple_(value, row_id)
+    return sa.or_(beyond, column.is_(None)) if ordering.nullable else beyond
 
 
 def keyset_page(query: sa.Select, ordering: Ordering, *, cursor: str | None, per_page: int) -> Page:
@@ -84,10 +87,12 @@ def keyset_page(query: sa.Select, ordering: Ordering, *, cursor: str | None, per
     if position is not None:
         query = query.where(_after(ordering, *position))
     column, row = ordering.column, ordering.model.id
+    # A plain DESC / ASC is what an index on (column, id) gives when read backwards / forwards;
+    # NULLS LAST is spelt out only where NULLs can occur (ASC puts them last anyway on PostgreSQL).
     if ordering.descending:
-        query = query.order_by(column.desc().nulls_last(), row.desc())
+        query = query.order_by(column.desc().nulls_last() if ordering.nullable else column.desc(), row.desc())
     else:
-        query = query.order_by(column.asc().nulls_last(), row.asc())
+        query = query.order_by(column.asc().nulls_last() if ordering.nullable else column.asc(), row.asc())
     rows = list(db.session.scalars(query.limit(per_page + 1)))
     next_cursor = None
     if len(rows) > per_page:

@@ -112,6 +112,8 @@ class Escalation(db.Model):
         # The board: open (or closed) escalations by urgency, oldest first.
         sa.Index("ix_escalations_board", "closed_at", "urgency", "created_at", "id"),
         sa.Index("ix_escalations_case_created", "case_id", "created_at"),
+        # Reports: the escalations opened in a period.
+        sa.Index("ix_escalations_created", "created_at"),
         sa.CheckConstraint("level BETWEEN 1 AND 2", name="level_range"),
     )
 

@@ -53,6 +53,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint("(role = 'customer') = (account_id IS NOT NULL)", name="customer_has_account"),
+        # The assignable staff (a few dozen among thousands of customers), by role and name.
+        sa.Index("ix_users_role_name", "role", "name"),
     )
 
     @validates("email")

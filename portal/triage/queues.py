@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from portal.auth import policy
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Case, Kind, Role, Severity, Status, User
+from portal.models.cases import SEARCH_DOCUMENT
 from portal.pagination import Ordering, Page, keyset_page
 
 QUEUES = {
@@ -25,8 +26,9 @@ QUEUES = {
     "all": "All cases",
 }
 SORTS = {
-    "sla": Ordering(Case, "next_due_at"),
+    "sla": Ordering(Case, "next_due_at", nullable=True),
     "age": Ordering(Case, "created_at"),
+    "newest": Ordering(Case, "created_at", descending=True),
     "updated": Ordering(Case, "updated_at", descending=True),
 }
 # A case is "due soon" when its current target falls due within this much wall-clock time.
@@ -73,11 +75,19 @@ def _escape_like(text: str) -> str:
 
 
 def _search(query: sa.Select, text: str) -> sa.Select:
-    """Match a reference (CB-123 or 123) exactly, or words in the subject or description."""
+    """Match a reference (CB-123 or 123) exactly, or words in the subject or description.
+
+    PostgreSQL matches the words with full-text search (stemmed, so "invoices" finds "invoice";
+    quotes, "or" and "-word" as in a web search) through the GIN index `ix_cases_search`;
+    SQLite, the development database, falls back to a substring match.
+    """
     text = text.strip()
     reference = text.upper().removeprefix("CB-")
     if reference.isdigit():
         return query.where(Case.id == int(reference))
+    if db.session.get_bind().dialect.name == "postgresql":
+        document = sa.literal_column(SEARCH_DOCUMENT)
+        return query.where(document.bool_op("@@")(sa.func.websearch_to_tsquery("english", text)))
     pattern = f"%{_escape_like(text)}%"
     return query.where(sa.or_(Case.subject.ilike(pattern, escape="\\"), Case.description.ilike(pattern, escape="\\")))
 
@@ -121,7 +131,8 @@ def count_queues(user: User) -> dict[str, int]:
     counts = {}
     for queue in ("triage", "mine"):
         if queue in queues_for(user):
-            query = _queue_query(user, queue).with_only_columns(sa.func.count(Case.id)).order_by(None)
+            # COUNT(*), not COUNT(id): the id is not in ix_cases_assignee_status, so an index-only scan can answer it.
+            query = _queue_query(user, queue).with_only_columns(sa.func.count()).order_by(None)
             counts[queue] = db.session.scalar(query)
     return counts
 

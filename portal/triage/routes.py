@@ -1,6 +1,7 @@
-"""Staff queues: Triage, My cases, Team and All; bulk assignment; the team lead's workload view."""
+"""Staff queues: Triage, My cases, Team and All; account suggestions for their filter; bulk assignment;
+the team lead's workload view."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal.auth.guards import STAFF, roles_required
@@ -8,6 +9,7 @@ from portal.cases import services as case_services
 from portal.extensions import db
 from portal.models import Role, User
 from portal.models.base import utcnow
+from portal.services import ServiceError
 from portal.triage import queues, services
 from portal.triage.forms import BulkAssignForm, QueueFilterForm
 from portal.web import current_actor, is_safe_next, perform
@@ -15,18 +17,32 @@ from portal.web import current_actor, is_safe_next, perform
 bp = Blueprint("triage", __name__, url_prefix="/work")
 
 
-def _filters(form: QueueFilterForm) -> queues.CaseFilters:
+def _filters(form: QueueFilterForm, user: User) -> queues.CaseFilters | None:
+    """The queue's filters, or None when one is not recognised (its error is then on the form)."""
+    if not form.validate():
+        return None
+    try:
+        account = services.find_filter_account(user, account_id=form.account.data, name=form.account_name.data or "")
+    except ServiceError as error:
+        getattr(form, error.field).errors.append(error.message)
+        return None
+    if account is not None:
+        form.account_name.data = account.name  # an `account=<id>` link shows whose cases these are
+    if not form.sort.raw_data:
+        # A text search lists the newest matches first unless another order is asked for: ranking a
+        # common word's every match by SLA time left would sort a large share of all cases.
+        form.sort.data = "newest" if form.q.data else "sla"
     data = form.data
     return queues.CaseFilters(
         status=data["status"] or "",
         kind=data["kind"] or "",
         severity=data["severity"] or "",
         category=data["category"] or "",
-        account_id=data["account"],
+        account_id=account.id if account else None,
         assignee_id=data["assignee"],
         due=data["due"] or "",
         q=data["q"] or "",
-        sort=data["sort"] or "sla",
+        sort=data["sort"],
     )
 
 
@@ -43,13 +59,12 @@ def queue(name):
     if name not in queues.queues_for(user):
         abort(404)
     form = QueueFilterForm(request.args)
-    staff = services.fetch_assignable_staff()
-    form.set_choices(services.fetch_filter_accounts(user), staff)
-    valid = form.validate()
+    form.set_choices(services.fetch_assignable_staff())
+    filters = _filters(form, user)
     page = queues.fetch_queue_page(
         user,
         name,
-        _filters(form) if valid else queues.CaseFilters(),
+        filters or queues.CaseFilters(),
         cursor=form.cursor.data,
         per_page=current_app.config["PAGE_SIZE"],
         now=utcnow(),
@@ -58,7 +73,14 @@ def queue(name):
     assign_form.assignee.choices = form.assignee.choices
     return render_template(
         "triage/queue.html", name=name, form=form, page=page, assign_form=assign_form, queues=queues
-    ), 200 if valid else 400
+    ), 200 if filters is not None else 400
+
+
+@bp.route("/accounts")
+@roles_required(*STAFF)
+def account_suggestions():
+    rows = services.suggest_filter_accounts(current_actor(), request.args.get("q", ""))
+    return jsonify([{"id": row.id, "name": row.name} for row in rows])
 
 
 @bp.route("/assign", methods=["POST"])

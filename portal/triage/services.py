@@ -1,4 +1,4 @@
-"""Lookups the staff queues need: filter choices and the team's workload."""
+"""Lookups the staff queues need: the account filter, assignable staff and the team's workload."""
 
 from __future__ import annotations
 
@@ -9,16 +9,71 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Account, Case, Role, User
+from portal.services import ServiceError
 from portal.triage.queues import DUE_SOON
 from portal.triage.routing import ASSIGNABLE_ROLES
 
+# Most suggestions the account filter offers at once: enough to pick from, small at any scale.
+SUGGESTION_LIMIT = 10
 
-def fetch_filter_accounts(user: User) -> list[Account]:
-    """Accounts offered in the queue filter: an account manager's own, everyone's for other staff."""
-    query = sa.select(Account).order_by(Account.name)
+
+def _filterable_accounts(user: User, *columns) -> sa.Select:
+    """Accounts `user` may filter the queues by: an account manager's own, every account for other staff."""
+    query = sa.select(*columns) if columns else sa.select(Account)
     if user.role == Role.ACCOUNT_MANAGER:
         query = query.where(Account.manager_id == user.id)
-    return list(db.session.scalars(query))
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def find_filter_account(user: User, *, account_id: int | None = None, name: str = "") -> Account | None:
+    """The account a queue is filtered by, or None when no account is asked for.
+
+    A typed `name` wins over `account_id` (which links may carry). The name must match a whole
+    account name, in any case. The exact spelling, which the suggestions give, is looked up first
+    through the unique index on the name; only a name typed in another case costs a second query,
+    which compares lowercased names (and so reads every account name: no index covers lower(name)).
+    An account `user` may not filter by answers as if it did not exist: a ServiceError on the field
+    that asked for it.
+    """
+    name = name.strip()
+    if name:
+        account = db.session.scalars(_filterable_accounts(user).where(Account.name == name)).first()
+        if account is None:
+            any_case = sa.func.lower(Account.name) == sa.func.lower(name)
+            query = _filterable_accounts(user).where(any_case).order_by(Account.name).limit(1)
+            account = db.session.scalars(query).first()
+        if account is None:
+            raise ServiceError(
+                "No account you can filter by has that name. Type its full name or pick a suggestion.",
+                field="account_name",
+            )
+        return account
+    if account_id is not None:
+        account = db.session.scalars(_filterable_accounts(user).where(Account.id == account_id)).first()
+        if account is None:
+            raise ServiceError("That account is not one you can filter by.", field="account")
+        return account
+    return None
+
+
+def suggest_filter_accounts(user: User, text: str) -> list[sa.Row]:
+    """Up to SUGGESTION_LIMIT (id, name) rows of the accounts `user` may filter by whose name
+    contains `text` (any case; % and _ match only themselves), in name order. Blank text: none."""
+    text = text.strip()
+    if not text:
+        return []
+    pattern = f"%{_escape_like(text)}%"
+    query = (
+        _filterable_accounts(user, Account.id, Account.name)
+        .where(Account.name.ilike(pattern, escape="\\"))
+        .order_by(Account.name)
+        .limit(SUGGESTION_LIMIT)
+    )
+    return list(db.session.execute(query))
 
 
 def fetch_assignable_staff() -> list[User]:
