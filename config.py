@@ -87,7 +87,7 @@ class Config:
         self.CACHE_TYPE = env.get("CACHE_TYPE", "FileSystemCache")
         self.CACHE_DIR = env.get("CACHE_DIR", "")  # empty: <instance>/cache
         self.CACHE_DEFAULT_TIMEOUT = self.REPORT_CACHE_SECONDS
-        self.CACHE_KEY_PREFIX = "casebridge:"
+        self.CACHE_KEY_PREFIX = env.get("CACHE_KEY_PREFIX", "casebridge:")  # one per deployment sharing a Redis
         self.CACHE_REDIS_URL = env.get("CACHE_REDIS_URL", env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 
         self.MAIL_SERVER = env.get("MAIL_SERVER", "localhost")

@@ -128,7 +128,7 @@ def test_account_manager_gets_404_for_other_accounts_and_managers(client_as, dat
         ("period=custom&start=2026-03-01", 400, "both a start and an end"),
         ("period=custom&start=notadate&end=2026-03-01", 400, "Please check"),
         ("scope=galaxy", 400, "Unknown scope"),
-        ("scope=account", 400, "Choose an account"),
+        ("scope=account", 400, "Type the name of an account"),
         ("scope=account&account=abc", 400, "Please check"),
         ("scope=account&account=99999999999999999999", 404, None),
         ("scope=account&account=-3", 404, None),
@@ -236,3 +236,49 @@ def test_report_page_issues_the_same_number_of_statements_for_few_and_many_cases
     few = statements_for(1)
     many = statements_for(15)
     assert few == many
+
+
+def test_an_account_report_can_be_asked_for_by_name(client_as, data):
+    client = client_as(data.executive)
+    for name in ("Bravo plc", "bravo PLC", "  Bravo plc "):
+        html = client.get(f"/reports?scope=account&account_name={name}").get_data(as_text=True)
+        assert "Bravo secret wish" in html and "Dark mode please" not in html, name
+    # An `account=<id>` link shows the account's name in the box.
+    html = client.get(f"/reports?scope=account&account={data.account_a.id}").get_data(as_text=True)
+    assert 'value="Acme Ltd"' in html
+
+
+@pytest.mark.parametrize(
+    ("role", "name"),
+    [("executive", "Nobody Ltd"), ("executive", "Bravo"), ("manager_a", "Bravo plc")],
+)
+def test_an_unknown_or_hidden_account_name_is_a_field_error(client_as, data, role, name):
+    for path in ("/reports", "/reports/export.csv"):
+        response = client_as(getattr(data, role)).get(f"{path}?scope=account&account_name={name}")
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "No account you can report on has that name" in html
+        assert f'value="{name}"' in html  # what was typed stays in the box
+
+
+def test_the_report_form_does_not_list_every_account(client_as, data):
+    client = client_as(data.executive)
+    before = client.get("/reports").get_data(as_text=True).count("<option")
+    for n in range(30):
+        factories.make_account(name=f"Extra account {n:02d}")
+    html = client.get("/reports").get_data(as_text=True)
+    assert html.count("<option") == before
+    assert "Extra account" not in html
+
+
+def test_long_sections_are_cut_on_the_page_but_not_in_the_downloads(client_as, data, monkeypatch):
+    from portal.reports import routes
+
+    monkeypatch.setattr(routes, "PAGE_ROWS", 1)
+    client = client_as(data.executive)
+    html = client.get("/reports").get_data(as_text=True)
+    assert "The first 1 of 2 rows; the XLSX and CSV downloads have them all." in html  # cases by kind
+    rows = list(csv.reader(io.StringIO(client.get("/reports/export.csv").get_data(as_text=True))))
+    start = rows.index(["Cases by kind"])
+    section = rows[start + 2 : rows.index([], start)]  # after the title and header rows, up to the blank row
+    assert len(section) == 2

@@ -21,7 +21,8 @@ depends_on = None
 
 OPEN = "status IN ('new', 'open', 'waiting_on_customer')"
 FEEDBACK = "kind = 'feedback'"
-# Must match portal.triage.queues.SEARCH_DOCUMENT character for character, or PostgreSQL will not use it.
+TRIAGE = "status = 'new' AND assignee_id IS NULL"
+# The same expression as portal.models.cases.SEARCH_DOCUMENT, or PostgreSQL will not use the index.
 SEARCH_DOCUMENT = "to_tsvector('english'::regconfig, (subject::text || ' ') || description)"
 
 
@@ -37,6 +38,10 @@ def upgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_next_due', ['next_due_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_assignee_next_due', ['assignee_id', 'next_due_at', 'id'], unique=False)
+        batch_op.create_index(
+            'ix_cases_triage', ['next_due_at', 'id', 'account_id', 'assignee_id'], unique=False,
+            postgresql_where=sa.text(TRIAGE), sqlite_where=sa.text(TRIAGE),
+        )
         batch_op.create_index(
             'ix_cases_feedback_category', ['category', 'created_at', 'id'], unique=False,
             postgresql_where=sa.text(FEEDBACK), sqlite_where=sa.text(FEEDBACK),
@@ -70,6 +75,7 @@ def downgrade():
         batch_op.drop_index(
             'ix_cases_feedback_category', postgresql_where=sa.text(FEEDBACK), sqlite_where=sa.text(FEEDBACK)
         )
+        batch_op.drop_index('ix_cases_triage', postgresql_where=sa.text(TRIAGE), sqlite_where=sa.text(TRIAGE))
         batch_op.drop_index('ix_cases_assignee_next_due')
         batch_op.drop_index('ix_cases_next_due')
         batch_op.drop_column('next_due_at')

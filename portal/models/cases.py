@@ -152,6 +152,17 @@ class Case(db.Model):
         # Queues sorted by SLA time left: all cases (NULLs, no clock running, sort last), and per assignee.
         sa.Index("ix_cases_next_due", "next_due_at", "id"),
         sa.Index("ix_cases_assignee_next_due", "assignee_id", "next_due_at", "id"),
+        # The triage queue, its count in the navigation and an account manager's share of it: the
+        # few thousand unassigned new cases in SLA order, with what the visibility filter reads.
+        sa.Index(
+            "ix_cases_triage",
+            "next_due_at",
+            "id",
+            "account_id",
+            "assignee_id",
+            postgresql_where=sa.text("status = 'new' AND assignee_id IS NULL"),
+            sqlite_where=sa.text("status = 'new' AND assignee_id IS NULL"),
+        ),
         # The report's suggestions digest: the newest feedback of each category in a period.
         sa.Index(
             "ix_cases_feedback_category",

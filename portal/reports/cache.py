@@ -42,6 +42,8 @@ from portal.reports.scope import Scope
 log = logging.getLogger(__name__)
 
 GENERATION_KEY = "reports:generation"
+# The generation outlives any entry made under it; when it lapses a new one simply starts.
+GENERATION_SECONDS = 24 * 3600
 # What the reports read. (Users only lend their names: a renamed manager shows within a window.)
 WATCHED = (Case, Escalation, SatisfactionRating, Account)
 _CHANGED = "reports_data_changed"  # the flag in Session.info
@@ -86,7 +88,7 @@ def _cached(name: str, now: datetime, build: Callable[[], T], user: User) -> T:
 def _generation() -> str:
     generation = cache.get(GENERATION_KEY)
     if generation is None:  # first use, or evicted: start a new generation nobody has cached under
-        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=0)
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=GENERATION_SECONDS)
         generation = cache.get(GENERATION_KEY)
     return str(generation)
 
@@ -96,7 +98,7 @@ def data_changed() -> None:
     if not has_app_context():
         return
     try:
-        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=0)
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=GENERATION_SECONDS)
     except Exception:
         log.warning("report cache unavailable; could not start a new generation", exc_info=True)
 

@@ -2,7 +2,7 @@
 `scope.resolve_scope` decide what they mean and whether the user may see it."""
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.cases.forms import choices
@@ -34,12 +34,16 @@ class ReportForm(FlaskForm):
     end = DateField("To, inclusive (custom period)", validators=[Optional()])
     scope = SelectField("Scope", validators=[Optional()], validate_choice=False)
     manager = SelectField("Account manager", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
-    account = SelectField("Account", coerce=_int_or_none, validators=[Optional()], validate_choice=False)
+    # Typed, with suggestions, rather than chosen from a list of every account (thousands of them).
+    account_name = StringField(
+        "Account", validators=[Optional(), Length(max=200)], description="For one account: type its name."
+    )
+    # An account id, as links (and the downloads) carry it; the name box shows that account.
+    account = IntegerField(validators=[Optional()])
 
-    def set_choices(self, *, company: bool, managers, accounts) -> None:
+    def set_choices(self, *, company: bool, managers) -> None:
         self.scope.choices = choices(COMPANY_SCOPES if company else OWN_SCOPES)
         self.manager.choices = choices([("", "Choose…"), *((m.id, m.name) for m in managers)])
-        self.account.choices = choices([("", "Choose…"), *((a.id, a.name) for a in accounts)])
 
 
 class DashboardForm(FlaskForm):

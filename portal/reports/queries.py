@@ -122,6 +122,20 @@ def _breached(now):
     )
 
 
+def tune_for_reports() -> None:
+    """Settings for the rest of this transaction's report queries, on PostgreSQL.
+
+    - No JIT: these queries are costed high enough to be compiled, but they evaluate many small
+      aggregates over a few hundred thousand rows, and compiling them took longer (0.4 s for the
+      dashboard's trend at 1,000,000 cases) than running them (0.33 s).
+    - More memory for sorts: the percentiles sort every duration of a period; in memory, not on disk.
+    SET LOCAL ends with the transaction, so nothing else the connection does is affected.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
+
+
 # --- results ------------------------------------------------------------------------------------
 
 
@@ -244,9 +258,6 @@ def fetch_durations(scope: Scope, periods: list[Period]) -> dict[str, list[Durat
         "resolution": Case.resolved_at,
     }
     postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if postgresql:
-        # The percentiles sort every duration of the period; let the sort stay in memory.
-        db.session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
     selects = []
     for metric, at in sources.items():
         for index, period in enumerate(periods):

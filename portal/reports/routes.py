@@ -14,21 +14,22 @@ from portal.reports import cache, charts, exports
 from portal.reports.forms import DashboardForm, ReportForm
 from portal.reports.periods import parse_period, quarter_of
 from portal.reports.queries import AGE_BUCKETS
-from portal.reports.scope import reportable_accounts, reportable_managers, resolve_scope
+from portal.reports.scope import find_reportable_account_id, reportable_managers, resolve_scope
 from portal.services import ServiceError
 from portal.web import current_actor
 
 bp = Blueprint("reports", __name__)
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Rows of a section shown on the page (the accounts at risk of a large company run to hundreds);
+# the downloads have every row.
+PAGE_ROWS = 50
 
 
 def _report_form(user) -> ReportForm:
     form = ReportForm(request.args)
     form.set_choices(
-        company=policy.can_see_company_reports(user),
-        managers=db.session.scalars(reportable_managers(user)),
-        accounts=db.session.scalars(reportable_accounts(user)),
+        company=policy.can_see_company_reports(user), managers=db.session.scalars(reportable_managers(user))
     )
     return form
 
@@ -38,7 +39,12 @@ def _parse(user, form):
     if not form.validate():
         raise ServiceError("Please check the dates and choices.")
     period = parse_period(form.period.data or quarter_of(utcnow()).label, form.start.data, form.end.data)
-    scope = resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=form.account.data)
+    account_id = form.account.data
+    if form.scope.data == "account" and form.account_name.data:
+        account_id = find_reportable_account_id(user, form.account_name.data)  # a typed name wins over an id
+    scope = resolve_scope(user, form.scope.data, manager_id=form.manager.data, account_id=account_id)
+    if scope.account_id is not None:
+        form.account_name.data = scope.label  # an `account=<id>` link shows whose report this is
     return scope, period
 
 
@@ -63,7 +69,7 @@ def report():
         return _refuse(form, error, "reports/report.html")
     result = cache.report(user, scope, period, now=utcnow())
     sections = exports.report_sections(result)
-    return render_template("reports/report.html", form=form, report=result, sections=sections)
+    return render_template("reports/report.html", form=form, report=result, sections=sections, page_rows=PAGE_ROWS)
 
 
 @bp.route("/reports/export.<any(csv, xlsx):fmt>")

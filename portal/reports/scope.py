@@ -67,11 +67,30 @@ def resolve_scope(
             raise NotFound()
         return Scope("manager", f"Accounts of {manager.name}", manager_id=manager.id)
     if account_id is None:
-        raise ServiceError("Choose an account.", "account")
+        raise ServiceError("Type the name of an account.", "account_name")
     account = db.session.get(Account, account_id) if 0 < account_id <= MAX_ID else None
     if account is None or (own_only and account.manager_id != user.id):
         raise NotFound()
     return Scope("account", account.name, account_id=account.id)
+
+
+def find_reportable_account_id(user: User, name: str) -> int:
+    """The id of the account called `name` (in any case) that `user` may report on.
+
+    The exact spelling, which the suggestions give, is found through the unique index on the
+    name; another case compares lowercased names. An account the user may not report on answers
+    as if it did not exist: a ServiceError on the name box.
+    """
+    name = name.strip()
+    account_id = db.session.scalar(reportable_accounts(user).with_only_columns(Account.id).where(Account.name == name))
+    if account_id is None:
+        any_case = sa.func.lower(Account.name) == name.lower()
+        account_id = db.session.scalar(reportable_accounts(user).with_only_columns(Account.id).where(any_case).limit(1))
+    if account_id is None:
+        raise ServiceError(
+            "No account you can report on has that name. Type its full name or pick a suggestion.", "account_name"
+        )
+    return account_id
 
 
 def reportable_accounts(user: User) -> sa.Select:

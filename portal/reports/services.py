@@ -131,21 +131,20 @@ class Report:
     durations: dict[str, list[queries.Durations]]
     escalations: dict[str, list[dict[str, int]]]
     digest: list[DigestCategory]
-    accounts: list[AccountHealth] = field(default_factory=list)
-
-    @property
-    def at_risk(self) -> list[AccountHealth]:
-        return [row for row in self.accounts if row.health.at_risk]
+    # Only the accounts at risk, least healthy first: a company has thousands of accounts, and
+    # the report (and its cached copy) should not carry every one to show a few.
+    at_risk: list[AccountHealth] = field(default_factory=list)
 
     @property
     def value_at_risk(self) -> float:
-        return sum(row.value_at_risk for row in self.accounts)
+        return sum(row.value_at_risk for row in self.at_risk)
 
 
 def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> Report:
     """The report for `period` against the previous period, limited to `scope` (already checked
     against `user` by `scope.resolve_scope`). Account health is as of the period's end (or now)."""
     require_reports(user)
+    queries.tune_for_reports()
     periods = [period, period.previous()]
     counts = queries.fetch_case_counts(scope, periods, now=now)
     suggestions, previous_suggestions = counts[0].suggestions, counts[1].suggestions
@@ -174,7 +173,7 @@ def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> 
         durations=queries.fetch_durations(scope, periods),
         escalations=queries.fetch_escalations(scope, periods),
         digest=digest,
-        accounts=fetch_account_health(scope, as_of=min(period.end, now)),
+        at_risk=[row for row in fetch_account_health(scope, as_of=min(period.end, now)) if row.health.at_risk],
     )
 
 
@@ -191,7 +190,8 @@ class Dashboard:
     escalations: list[queries.OpenEscalations]
     quarters: list[Period]
     trend: list[queries.Summary]
-    accounts: list[AccountHealth]
+    at_risk: list[AccountHealth]  # least healthy first
+    most_at_risk: list[AccountHealth]  # the DASHBOARD_ACCOUNTS least healthy, at risk or not
 
     @property
     def open_total(self) -> int:
@@ -205,23 +205,17 @@ class Dashboard:
         return [severity.value for severity in reversed(Severity)]
 
     @property
-    def at_risk(self) -> list[AccountHealth]:
-        return [row for row in self.accounts if row.health.at_risk]
-
-    @property
     def value_at_risk(self) -> float:
-        return sum(row.value_at_risk for row in self.accounts)
-
-    @property
-    def most_at_risk(self) -> list[AccountHealth]:
-        return self.accounts[:DASHBOARD_ACCOUNTS]
+        return sum(row.value_at_risk for row in self.at_risk)
 
 
 def build_dashboard(user: User, scope: Scope, *, now: datetime) -> Dashboard:
     require_reports(user)
+    queries.tune_for_reports()
     this_quarter = quarter_of(now)
     quarters = last_quarters(now, TREND_QUARTERS)
     trend = [counts.summary for counts in queries.fetch_case_counts(scope, quarters, now=now)]
+    accounts = fetch_account_health(scope, as_of=now)
     return Dashboard(
         scope=scope,
         now=now,
@@ -231,5 +225,6 @@ def build_dashboard(user: User, scope: Scope, *, now: datetime) -> Dashboard:
         escalations=queries.fetch_open_escalations(scope),
         quarters=quarters,
         trend=trend,
-        accounts=fetch_account_health(scope, as_of=now),
+        at_risk=[row for row in accounts if row.health.at_risk],
+        most_at_risk=accounts[:DASHBOARD_ACCOUNTS],
     )
