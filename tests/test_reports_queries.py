@@ -11,6 +11,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import CATEGORIES, Escalation, EscalationReason, Kind, Severity, Status
@@ -299,3 +300,14 @@ def test_open_escalations_per_level(world):
     assert queries.fetch_open_escalations(COMPANY) == [queries.OpenEscalations(1, 2, 1, old)]
     only_b = queries.fetch_open_escalations(Scope("account", "B", account_id=world.account_b.id))
     assert only_b == [queries.OpenEscalations(1, 1, 0, NOW)]
+
+
+def test_reports_run_their_queries_without_jit_and_with_memory_to_sort(world):
+    """Compiling the report queries took longer than running them; their sorts should not spill."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL settings: SQLite has neither JIT nor work_mem")
+    from portal.reports import services
+
+    services.build_dashboard(world.executive, COMPANY, now=NOW)
+    assert db.session.scalar(sa.text("SHOW jit")) == "off"
+    assert db.session.scalar(sa.text("SHOW work_mem")) == "64MB"
