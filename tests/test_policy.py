@@ -100,6 +100,17 @@ def test_can_view_case_agrees_with_visible_cases(setup):
             assert policy.can_view_case(user, case) == (case.id in shown), (name, case_name)
 
 
+def test_sees_every_case_exactly_when_visible_cases_limits_nothing(setup):
+    """Queries may leave the visibility condition out when `sees_every_case` says so: it must never
+    say so for someone `visible_cases` limits."""
+    for name in [*ROLE_USERS, "anna", "rita", "rob"]:
+        user = getattr(setup, name)
+        assert policy.sees_every_case(user) == (visible(user) == ids(setup, *EVERY_CASE)), name
+        user.active = False
+        assert not policy.sees_every_case(user), name
+        user.active = True
+
+
 @pytest.mark.parametrize("name", [*ROLE_USERS, "rita"])
 def test_inactive_users_see_nothing_and_may_do_nothing(setup, name):
     user = getattr(setup, name)

@@ -54,7 +54,10 @@ def include_in_autogenerate(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
 
 
-OPEN_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER})
+# A tuple in this order, not a set: `status IN (...)` then reads exactly as the partial indexes'
+# predicate (ix_cases_open_assignee), and PostgreSQL drops the condition instead of checking it
+# again through a second index. A set's order changes from one process to the next.
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
 # The SLA clock runs in these; it is paused while waiting on the customer and stops at resolution.
 CLOCK_RUNNING_STATUSES = (Status.NEW, Status.OPEN)
 

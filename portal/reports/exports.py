@@ -27,6 +27,11 @@ class Section:
     title: str
     headers: list[str]
     rows: list[list]
+    full_count: int | None = None  # rows the section has in full, when `rows` holds only the first
+
+    @property
+    def total(self) -> int:
+        return len(self.rows) if self.full_count is None else self.full_count
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -106,7 +111,9 @@ def _counts_rows(dimension: str, per_period: list[dict[str, int]]) -> list[list]
     ]
 
 
-def report_sections(report: Report) -> list[Section]:
+def report_sections(report: Report, *, max_rows: int | None = None) -> list[Section]:
+    """The report as titled tables, for the page and the downloads alike. With `max_rows` (the page)
+    each section keeps only its first rows, and says how many it has in full."""
     sections = [Section("summary", "Summary", ["Measure", *CHANGE_HEADERS], _summary_rows(report))]
     titles = {"kind": "Cases by kind", "category": "Cases by category", "severity": "Cases by severity"}
     for dimension in BREAKDOWN_DIMENSIONS:
@@ -148,7 +155,7 @@ def report_sections(report: Report) -> list[Section]:
             row.facts.renewal_date.isoformat() if row.facts.renewal_date else "",
             "; ".join(reason.text for reason in row.health.reasons),
         ]
-        for row in report.at_risk
+        for row in report.at_risk[:max_rows]  # hundreds in a large company: build only what is shown
     ]
     sections.append(
         Section(
@@ -156,9 +163,12 @@ def report_sections(report: Report) -> list[Section]:
             "Accounts at risk",
             ["Account", "Account manager", "Tier", "Health", "Contract value", "Renewal", "Reasons"],
             risk_rows,
+            len(report.at_risk),
         )
     )
-    return sections
+    if max_rows is None:
+        return sections
+    return [Section(s.key, s.title, s.headers, s.rows[:max_rows], s.total) for s in sections]
 
 
 def _title_rows(report: Report) -> list[list]:

@@ -68,8 +68,8 @@ def report():
     except ServiceError as error:
         return _refuse(form, error, "reports/report.html")
     result = cache.report(user, scope, period, now=utcnow())
-    sections = exports.report_sections(result)
-    return render_template("reports/report.html", form=form, report=result, sections=sections, page_rows=PAGE_ROWS)
+    sections = exports.report_sections(result, max_rows=PAGE_ROWS)
+    return render_template("reports/report.html", form=form, report=result, sections=sections)
 
 
 @bp.route("/reports/export.<any(csv, xlsx):fmt>")

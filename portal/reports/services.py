@@ -190,7 +190,10 @@ class Dashboard:
     escalations: list[queries.OpenEscalations]
     quarters: list[Period]
     trend: list[queries.Summary]
-    at_risk: list[AccountHealth]  # least healthy first
+    # Of the accounts at risk, only how many and their contract value: a large company has hundreds,
+    # and the dashboard (and its cached copy) should not carry each one to show a total.
+    at_risk_count: int
+    value_at_risk: float
     most_at_risk: list[AccountHealth]  # the DASHBOARD_ACCOUNTS least healthy, at risk or not
 
     @property
@@ -203,10 +206,6 @@ class Dashboard:
     @property
     def severities(self) -> list[str]:
         return [severity.value for severity in reversed(Severity)]
-
-    @property
-    def value_at_risk(self) -> float:
-        return sum(row.value_at_risk for row in self.at_risk)
 
 
 def build_dashboard(user: User, scope: Scope, *, now: datetime) -> Dashboard:
@@ -225,6 +224,7 @@ def build_dashboard(user: User, scope: Scope, *, now: datetime) -> Dashboard:
         escalations=queries.fetch_open_escalations(scope),
         quarters=quarters,
         trend=trend,
-        at_risk=[row for row in accounts if row.health.at_risk],
+        at_risk_count=sum(1 for row in accounts if row.health.at_risk),
+        value_at_risk=sum(row.value_at_risk for row in accounts),
         most_at_risk=accounts[:DASHBOARD_ACCOUNTS],
     )
