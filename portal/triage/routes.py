@@ -59,7 +59,7 @@ def queue(name):
     if name not in queues.queues_for(user):
         abort(404)
     form = QueueFilterForm(request.args)
-    form.set_choices(services.fetch_assignable_staff())
+    form.set_choices(services.fetch_assignable_names())
     filters = _filters(form, user)
     page = queues.fetch_queue_page(
         user,
@@ -88,7 +88,7 @@ def account_suggestions():
 def bulk_assign():
     user = current_actor()
     form = BulkAssignForm(prefix="bulk")
-    form.assignee.choices = [(u.id, u.name) for u in services.fetch_assignable_staff()]
+    form.assignee.choices = [(u.id, u.name) for u in services.fetch_assignable_names()]
     back = form.next.data if is_safe_next(form.next.data) else url_for("triage.home")
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors), "error")

@@ -76,10 +76,18 @@ def suggest_filter_accounts(user: User, text: str) -> list[sa.Row]:
     return list(db.session.execute(query))
 
 
+def _assignable(query: sa.Select) -> sa.Select:
+    return query.where(User.active.is_(True), User.role.in_(ASSIGNABLE_ROLES)).order_by(User.role, User.name)
+
+
 def fetch_assignable_staff() -> list[User]:
     """Everyone a case can be assigned to: active account managers and team leads."""
-    query = sa.select(User).where(User.active.is_(True), User.role.in_(ASSIGNABLE_ROLES)).order_by(User.role, User.name)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_assignable(sa.select(User))))
+
+
+def fetch_assignable_names() -> list[sa.Row]:
+    """(id, name) of everyone a case can be assigned to, for a list of choices: rows, not users."""
+    return list(db.session.execute(_assignable(sa.select(User.id, User.name))))
 
 
 @dataclass(frozen=True)
