@@ -282,3 +282,17 @@ def test_long_sections_are_cut_on_the_page_but_not_in_the_downloads(client_as, d
     start = rows.index(["Cases by kind"])
     section = rows[start + 2 : rows.index([], start)]  # after the title and header rows, up to the blank row
     assert len(section) == 2
+
+
+def test_accounts_at_risk_are_listed_with_their_reasons(client_as, data):
+    from tests.test_account_status import make_unhealthy
+
+    make_unhealthy(data.account_b, now=utcnow())
+    client = client_as(data.executive)
+    workbook = load_workbook(io.BytesIO(client.get("/reports/export.xlsx").data))
+    rows = list(workbook["Accounts at risk"].iter_rows(min_row=2, values_only=True))
+    [bravo] = [row for row in rows if row[0] == "Bravo plc"]
+    assert bravo[1:4] == (data.manager_b.name, "Standard", 31)
+    assert "escalat" in bravo[6].lower() and ";" in bravo[6]  # every reason, biggest first
+    html = client.get("/reports").get_data(as_text=True)
+    assert "Bravo plc" in html and "contract value at risk" in html

@@ -147,15 +147,15 @@ def report_sections(report: Report, *, max_rows: int | None = None) -> list[Sect
     )
     risk_rows = [
         [
-            row.facts.name,
-            row.facts.manager_name or "",
-            row.facts.tier.capitalize(),
-            row.health.score,
-            row.facts.annual_contract_value,
-            row.facts.renewal_date.isoformat() if row.facts.renewal_date else "",
-            "; ".join(reason.text for reason in row.health.reasons),
+            account.name,
+            account.manager_name or "",
+            account.tier.capitalize(),
+            account.score,
+            account.annual_contract_value,
+            account.renewal_date.isoformat() if account.renewal_date else "",
+            "; ".join(account.reasons),
         ]
-        for row in report.at_risk[:max_rows]  # hundreds in a large company: build only what is shown
+        for account in report.at_risk[:max_rows]  # hundreds in a large company: build only what is shown
     ]
     sections.append(
         Section(

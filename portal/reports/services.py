@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import NamedTuple
 
 from portal.auth.policy import require_reports
 from portal.models import CATEGORIES, Severity, User
@@ -119,6 +120,27 @@ def fetch_account_health(scope: Scope, *, as_of: datetime) -> list[AccountHealth
 # --- the report ----------------------------------------------------------------------------------
 
 
+class AtRiskAccount(NamedTuple):
+    """An account at risk as the report lists it."""
+
+    name: str
+    manager_name: str | None
+    tier: str
+    score: int
+    annual_contract_value: float
+    renewal_date: date | None
+    reasons: tuple[str, ...]  # biggest deduction first
+
+    @classmethod
+    def of(cls, row: AccountHealth) -> AtRiskAccount:
+        facts = row.facts
+        reasons = tuple(reason.text for reason in row.health.reasons)
+        return cls(
+            facts.name, facts.manager_name, facts.tier, row.health.score, facts.annual_contract_value,
+            facts.renewal_date, reasons,
+        )  # fmt: skip
+
+
 @dataclass
 class Report:
     scope: Scope
@@ -131,13 +153,13 @@ class Report:
     durations: dict[str, list[queries.Durations]]
     escalations: dict[str, list[dict[str, int]]]
     digest: list[DigestCategory]
-    # Only the accounts at risk, least healthy first: a company has thousands of accounts, and
-    # the report (and its cached copy) should not carry every one to show a few.
-    at_risk: list[AccountHealth] = field(default_factory=list)
+    # Only the accounts at risk, least healthy first, as plain values: a large company has hundreds
+    # at risk, and the cached report is loaded on every look at it.
+    at_risk: list[AtRiskAccount] = field(default_factory=list)
 
     @property
     def value_at_risk(self) -> float:
-        return sum(row.value_at_risk for row in self.at_risk)
+        return sum(account.annual_contract_value for account in self.at_risk)
 
 
 def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> Report:
@@ -173,7 +195,11 @@ def build_report(user: User, scope: Scope, period: Period, *, now: datetime) -> 
         durations=queries.fetch_durations(scope, periods),
         escalations=queries.fetch_escalations(scope, periods),
         digest=digest,
-        at_risk=[row for row in fetch_account_health(scope, as_of=min(period.end, now)) if row.health.at_risk],
+        at_risk=[
+            AtRiskAccount.of(row)
+            for row in fetch_account_health(scope, as_of=min(period.end, now))
+            if row.health.at_risk
+        ],
     )
 
 
