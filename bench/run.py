@@ -651,6 +651,7 @@ def write_markdown(results: list[dict]) -> str:
         "**Ratio** is the page's req/s over the ceiling's `/rows` (25 indexed rows rendered with Jinja)",
         "in the same run. A page fails (`unexpected` > 0) when any response had another status",
         "than expected (200; 302 for the submit POST), so a lost session cannot pass as a fast redirect.",
+        "What the numbers mean, what was fixed and what is left: [ANALYSIS.md](ANALYSIS.md).",
         "",
     ]
     for result in results:

@@ -47,7 +47,7 @@ def upgrade():
             postgresql_where=sa.text(FEEDBACK), sqlite_where=sa.text(FEEDBACK),
         )
         batch_op.create_index(
-            'ix_cases_open_assignee', ['assignee_id'], unique=False,
+            'ix_cases_open_assignee', ['assignee_id', 'account_id'], unique=False,
             postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN),
         )
     with op.batch_alter_table('users', schema=None) as batch_op:
