@@ -1,4 +1,12 @@
-"""Things every feature's services share: the error a service raises for input it must refuse."""
+"""Things every feature's services share: the error a service raises for input it must refuse,
+and finding an account by the name someone typed."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portal.extensions import db
+from portal.models import Account
 
 
 class ServiceError(Exception):
@@ -22,3 +30,18 @@ class ConflictError(ServiceError):
     """The case changed (or moved to another status) since the user loaded it."""
 
     status_code = 409
+
+
+def find_account_named(accounts: sa.Select, name: str) -> Account | None:
+    """The account called `name` among `accounts` (a `select(Account)` of those the user may pick).
+
+    The exact spelling, which the suggestions give, is found through the unique index on the name;
+    only a name typed in another case costs a second query, which compares lowercased names (no
+    index covers lower(name), so it reads the names of the accounts in `accounts`).
+    """
+    name = name.strip()
+    account = db.session.scalars(accounts.where(Account.name == name).limit(1)).first()
+    if account is None:
+        any_case = sa.func.lower(Account.name) == sa.func.lower(name)
+        account = db.session.scalars(accounts.where(any_case).order_by(None).order_by(Account.name).limit(1)).first()
+    return account

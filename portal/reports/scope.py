@@ -17,7 +17,7 @@ from portal.auth.policy import can_see_company_reports, can_see_reports, require
 from portal.extensions import db
 from portal.models import Account, Role, User
 from portal.pagination import MAX_ID
-from portal.services import ServiceError
+from portal.services import ServiceError, find_account_named
 
 SCOPE_KINDS = ("company", "team", "manager", "account")
 
@@ -75,22 +75,14 @@ def resolve_scope(
 
 
 def find_reportable_account_id(user: User, name: str) -> int:
-    """The id of the account called `name` (in any case) that `user` may report on.
-
-    The exact spelling, which the suggestions give, is found through the unique index on the
-    name; another case compares lowercased names. An account the user may not report on answers
-    as if it did not exist: a ServiceError on the name box.
-    """
-    name = name.strip()
-    account_id = db.session.scalar(reportable_accounts(user).with_only_columns(Account.id).where(Account.name == name))
-    if account_id is None:
-        any_case = sa.func.lower(Account.name) == name.lower()
-        account_id = db.session.scalar(reportable_accounts(user).with_only_columns(Account.id).where(any_case).limit(1))
-    if account_id is None:
+    """The id of the account called `name` (in any case, `find_account_named`) that `user` may
+    report on. Any other answers as if it did not exist: a ServiceError on the name box."""
+    account = find_account_named(reportable_accounts(user), name)
+    if account is None:
         raise ServiceError(
             "No account you can report on has that name. Type its full name or pick a suggestion.", "account_name"
         )
-    return account_id
+    return account.id
 
 
 def reportable_accounts(user: User) -> sa.Select:

@@ -70,7 +70,8 @@ def _queue_query(user: User, queue: str) -> sa.Select:
     return query
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
+    """`text` for a LIKE pattern escaped with a backslash: its %, _ and backslashes match only themselves."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -88,7 +89,7 @@ def _search(query: sa.Select, text: str) -> sa.Select:
     if db.session.get_bind().dialect.name == "postgresql":
         document = sa.literal_column(SEARCH_DOCUMENT)
         return query.where(document.bool_op("@@")(sa.func.websearch_to_tsquery("english", text)))
-    pattern = f"%{_escape_like(text)}%"
+    pattern = f"%{escape_like(text)}%"
     return query.where(sa.or_(Case.subject.ilike(pattern, escape="\\"), Case.description.ilike(pattern, escape="\\")))
 
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 
 from portal.extensions import db
 from portal.models import OPEN_STATUSES, Account, Case, Role, User
-from portal.services import ServiceError
-from portal.triage.queues import DUE_SOON
+from portal.services import ServiceError, find_account_named
+from portal.triage.queues import DUE_SOON, escape_like
 from portal.triage.routing import ASSIGNABLE_ROLES
 
 # Most suggestions the account filter offers at once: enough to pick from, small at any scale.
@@ -25,27 +25,15 @@ def _filterable_accounts(user: User, *columns) -> sa.Select:
     return query
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def find_filter_account(user: User, *, account_id: int | None = None, name: str = "") -> Account | None:
     """The account a queue is filtered by, or None when no account is asked for.
 
     A typed `name` wins over `account_id` (which links may carry). The name must match a whole
-    account name, in any case. The exact spelling, which the suggestions give, is looked up first
-    through the unique index on the name; only a name typed in another case costs a second query,
-    which compares lowercased names (and so reads every account name: no index covers lower(name)).
-    An account `user` may not filter by answers as if it did not exist: a ServiceError on the field
-    that asked for it.
+    account name, in any case (`find_account_named`). An account `user` may not filter by answers
+    as if it did not exist: a ServiceError on the field that asked for it.
     """
-    name = name.strip()
-    if name:
-        account = db.session.scalars(_filterable_accounts(user).where(Account.name == name)).first()
-        if account is None:
-            any_case = sa.func.lower(Account.name) == sa.func.lower(name)
-            query = _filterable_accounts(user).where(any_case).order_by(Account.name).limit(1)
-            account = db.session.scalars(query).first()
+    if name.strip():
+        account = find_account_named(_filterable_accounts(user), name)
         if account is None:
             raise ServiceError(
                 "No account you can filter by has that name. Type its full name or pick a suggestion.",
@@ -66,7 +54,7 @@ def suggest_filter_accounts(user: User, text: str) -> list[sa.Row]:
     text = text.strip()
     if not text:
         return []
-    pattern = f"%{_escape_like(text)}%"
+    pattern = f"%{escape_like(text)}%"
     query = (
         _filterable_accounts(user, Account.id, Account.name)
         .where(Account.name.ilike(pattern, escape="\\"))
