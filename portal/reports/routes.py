@@ -57,17 +57,25 @@ def _refuse(form, error: ServiceError, template: str):
     return render_template(template, form=form, report=None, dashboard=None, charts=None), error.status_code
 
 
-@bp.route("/reports")
-@signed_in
-def report():
+def _requested_report():
+    """(form, report, None) for what the query string asks, or (form, None, refusal page) when it
+    asks for something that means nothing or that the user may not see."""
     user = current_actor()
     policy.require_reports(user)
     form = _report_form(user)
     try:
         scope, period = _parse(user, form)
     except ServiceError as error:
-        return _refuse(form, error, "reports/report.html")
-    result = cache.report(user, scope, period, now=utcnow())
+        return form, None, _refuse(form, error, "reports/report.html")
+    return form, cache.report(user, scope, period, now=utcnow()), None
+
+
+@bp.route("/reports")
+@signed_in
+def report():
+    form, result, refusal = _requested_report()
+    if refusal is not None:
+        return refusal
     sections = exports.report_sections(result, max_rows=PAGE_ROWS)
     return render_template("reports/report.html", form=form, report=result, sections=sections)
 
@@ -75,15 +83,10 @@ def report():
 @bp.route("/reports/export.<any(csv, xlsx):fmt>")
 @signed_in
 def export(fmt):
-    user = current_actor()
-    policy.require_reports(user)
-    form = _report_form(user)
-    try:
-        scope, period = _parse(user, form)
-    except ServiceError as error:
-        return _refuse(form, error, "reports/report.html")
-    result = cache.report(user, scope, period, now=utcnow())
-    name = f"casebridge-report-{period.label.replace(' ', '_')}"
+    _, result, refusal = _requested_report()
+    if refusal is not None:
+        return refusal
+    name = f"casebridge-report-{result.period.label.replace(' ', '_')}"
     if fmt == "csv":
         body, mimetype = exports.to_csv(result), "text/csv; charset=utf-8"
     else:
