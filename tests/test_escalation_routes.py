@@ -276,7 +276,10 @@ def test_board_paginates_by_keyset(client_as, app, world):
             seen += [e.case.subject for e in page.items]
             url = page.next_cursor
         assert sorted(seen) == [f"Paged {n}" for n in range(5)]
-        assert client.get("/escalations").status_code == 200
+        html = client.get("/escalations").get_data(as_text=True)
+        assert 'rel="next">More »</a>' in html and "« Most urgent" not in html
+        following = html.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0].replace("&amp;", "&")
+        assert "« Most urgent</a>" in client.get(following).get_data(as_text=True)
     finally:
         app.config["PAGE_SIZE"] = 25
 
